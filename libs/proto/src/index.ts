@@ -1,6 +1,32 @@
 // The agent contract (certfleet.agent.v1), generated from proto/ by `npm run proto`.
-export * from './generated/certfleet/agent/v1/agent';
-export * from './generated/certfleet/agent/v1/enrollment';
-export * from './generated/certfleet/agent/v1/host';
-export * from './generated/certfleet/agent/v1/inventory';
+export {
+  AgentMessage,
+  ServerMessage,
+  Hello,
+  Welcome,
+  Heartbeat,
+  ReportAck,
+  ScanRequest,
+  AgentServiceService,
+  AgentServiceServer,
+  AgentServiceClient,
+} from './generated/certfleet/agent/v1/agent';
+export {
+  EnrollRequest,
+  EnrollResponse,
+  EnrollmentServiceService,
+  EnrollmentServiceServer,
+  EnrollmentServiceClient,
+} from './generated/certfleet/agent/v1/enrollment';
+export { HostFacts } from './generated/certfleet/agent/v1/host';
+export {
+  InventoryItem,
+  FileInfo,
+  CertificateFinding,
+  PairedKey,
+  PrivateKeyFinding,
+  Problem,
+  ScanStats,
+  InventoryReport,
+} from './generated/certfleet/agent/v1/inventory';
 export { Timestamp } from './generated/google/protobuf/timestamp';
