@@ -1,0 +1,74 @@
+import { resolve } from 'node:path';
+
+/** The control server's whole configuration, validated once at start. Defaults live here only. */
+export interface ServerConfig {
+  /** Where the embedded database, key file and admin token live. */
+  dataDir: string;
+  /** postgres://... to use PostgreSQL; undefined runs embedded PGlite under dataDir. */
+  databaseUrl?: string;
+  http: { host: string; port: number };
+  grpc: { host: string; port: number };
+  /** Extra DNS names / IPs agents may use to reach the server (added to its certificate). */
+  publicNames: string[];
+  /** Base64 32-byte key that encrypts CA keys at rest; undefined uses/creates <dataDir>/ca-encryption.key. */
+  caEncryptionKey?: string;
+  agentCertificateValidityHours: number;
+  heartbeatIntervalSeconds: number;
+  /** Status thresholds for inventory certificates. */
+  expiry: { warningDays: number; criticalDays: number };
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+function list(raw: string | undefined): string[] {
+  return (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** Reads CERTFLEET_* variables (and DATABASE_URL); throws ConfigError naming the bad setting. */
+export function loadServerConfig(env: Env = process.env): ServerConfig {
+  const databaseUrl = env.DATABASE_URL?.trim() || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError(`DATABASE_URL must be a postgres:// URL, got "${databaseUrl}"`);
+  }
+  const config: ServerConfig = {
+    dataDir: resolve(env.CERTFLEET_DATA_DIR || '.certfleet'),
+    databaseUrl,
+    http: {
+      host: env.CERTFLEET_HTTP_HOST || '127.0.0.1',
+      port: int(env, 'CERTFLEET_HTTP_PORT', 8080, 0, 65535),
+    },
+    grpc: {
+      host: env.CERTFLEET_GRPC_HOST || '0.0.0.0',
+      port: int(env, 'CERTFLEET_GRPC_PORT', 7443, 0, 65535),
+    },
+    publicNames: list(env.CERTFLEET_PUBLIC_NAMES),
+    caEncryptionKey: env.CERTFLEET_CA_ENCRYPTION_KEY || undefined,
+    agentCertificateValidityHours: int(env, 'CERTFLEET_AGENT_CERT_HOURS', 24 * 30, 1, 24 * 398),
+    heartbeatIntervalSeconds: int(env, 'CERTFLEET_HEARTBEAT_SECONDS', 30, 1, 3600),
+    expiry: {
+      warningDays: int(env, 'CERTFLEET_WARNING_DAYS', 30, 1, 3650),
+      criticalDays: int(env, 'CERTFLEET_CRITICAL_DAYS', 7, 0, 3650),
+    },
+  };
+  if (config.expiry.criticalDays >= config.expiry.warningDays) {
+    throw new ConfigError('CERTFLEET_CRITICAL_DAYS must be smaller than CERTFLEET_WARNING_DAYS');
+  }
+  return config;
+}
+
+export const SERVER_CONFIG = Symbol('SERVER_CONFIG');

@@ -1,0 +1,46 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { PGliteDriver } from 'typeorm-pglite';
+import { ENTITIES } from './entities';
+import { MIGRATIONS } from './migrations';
+
+export interface DatabaseTarget {
+  /** postgres:// URL; when absent, embedded PGlite stores its files in `pgliteDir`. */
+  url?: string;
+  pgliteDir?: string;
+}
+
+/** Builds the DataSource for PostgreSQL or embedded PGlite; schema comes only from migrations. */
+export function createDataSource(target: DatabaseTarget): DataSource {
+  const common = {
+    type: 'postgres' as const,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsRun: false,
+    synchronize: false,
+    uuidExtension: 'pgcrypto' as const,
+  };
+  if (target.url) {
+    return new DataSource({ ...common, url: target.url, extra: { max: 10 } });
+  }
+  if (!target.pgliteDir) throw new Error('createDataSource needs a url or a pgliteDir');
+  mkdirSync(target.pgliteDir, { recursive: true, mode: 0o700 });
+  return new DataSource({
+    ...common,
+    driver: new PGliteDriver({ dataDir: target.pgliteDir }).driver,
+    installExtensions: false,
+  });
+}
+
+/** Connects and applies pending migrations. */
+export async function openDatabase(target: DatabaseTarget): Promise<DataSource> {
+  const ds = createDataSource(target);
+  await ds.initialize();
+  await ds.runMigrations({ transaction: 'each' });
+  return ds;
+}
+
+export function pgliteDirFor(dataDir: string): string {
+  return join(dataDir, 'pglite');
+}

@@ -1,0 +1,4 @@
+import { FleetFoundation1795000000000 } from './1795000000000-fleet-foundation';
+
+/** Every migration, oldest first. Generate a new one with `npm run db:schema-diff`. */
+export const MIGRATIONS = [FleetFoundation1795000000000];
