@@ -10,7 +10,8 @@ export class Agent {
   hostname!: string;
 
   @Column({ type: 'jsonb', name: 'host_facts', default: {} })
-  hostFacts!: Record<string, unknown>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- free-form JSON
+  hostFacts!: Record<string, any>;
 
   @Column({ type: 'timestamptz', name: 'enrolled_at' })
   enrolledAt!: Date;

@@ -47,7 +47,8 @@ export class InventoryItem {
 
   /** The finding as reported (without DER), for detail views and later analysis. */
   @Column({ type: 'jsonb' })
-  detail!: Record<string, unknown>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- free-form JSON
+  detail!: Record<string, any>;
 
   @Column({ type: 'bytea', nullable: true })
   der!: Buffer | null;

@@ -1,0 +1,24 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AgentsModule } from './app/agents/agents.module';
+import { AuthModule } from './app/auth/auth.module';
+import { EnrollmentModule } from './app/enrollment/enrollment.module';
+import { FleetCaModule } from './app/fleet-ca/fleet-ca.module';
+import { HealthController } from './app/health/health.controller';
+import { InventoryModule } from './app/inventory/inventory.module';
+import { SERVER_CONFIG, ServerConfig } from './config/server-config';
+import { DatabaseModule } from './database/database.module';
+import { AgentGrpcModule } from './grpc/agent/v1/agent-grpc.module';
+
+@Module({})
+export class AppModule {
+  static forConfig(config: ServerConfig): DynamicModule {
+    return {
+      module: AppModule,
+      global: true,
+      imports: [DatabaseModule, AuthModule, FleetCaModule, EnrollmentModule, AgentsModule, InventoryModule, AgentGrpcModule],
+      controllers: [HealthController],
+      providers: [{ provide: SERVER_CONFIG, useValue: config }],
+      exports: [SERVER_CONFIG],
+    };
+  }
+}

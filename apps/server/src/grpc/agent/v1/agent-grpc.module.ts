@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { AgentsModule } from '../../../app/agents/agents.module';
+import { EnrollmentModule } from '../../../app/enrollment/enrollment.module';
+import { FleetCaModule } from '../../../app/fleet-ca/fleet-ca.module';
+import { InventoryModule } from '../../../app/inventory/inventory.module';
+import { AgentGrpcServer } from './agent-grpc.server';
+
+@Module({
+  imports: [FleetCaModule, EnrollmentModule, AgentsModule, InventoryModule],
+  providers: [AgentGrpcServer],
+  exports: [AgentGrpcServer],
+})
+export class AgentGrpcModule {}

@@ -1,0 +1,150 @@
+import { Logger } from '@nestjs/common';
+import { ServerDuplexStream, status } from '@grpc/grpc-js';
+import type { AgentMessage, ServerMessage } from '@certfleet/proto';
+import { AgentAuthError, AgentsService } from '../../../app/agents/agents.service';
+import { InventoryReportService } from '../../../app/inventory/inventory-report.service';
+import { grpcError } from './grpc-error';
+import { hostFactsToJson } from './host-facts';
+
+export interface SessionDeps {
+  agents: AgentsService;
+  reports: InventoryReportService;
+  heartbeatIntervalSeconds: number;
+  registry: AgentSessionRegistry;
+}
+
+type Stream = ServerDuplexStream<AgentMessage, ServerMessage>;
+
+/** Live sessions on this replica; a reconnecting agent replaces its older session. */
+export class AgentSessionRegistry {
+  private readonly sessions = new Map<string, AgentSession>();
+
+  register(agentId: string, session: AgentSession): void {
+    const previous = this.sessions.get(agentId);
+    this.sessions.set(agentId, session);
+    previous?.close('superseded by a newer connection from the same agent');
+  }
+
+  unregister(agentId: string, session: AgentSession): void {
+    if (this.sessions.get(agentId) === session) this.sessions.delete(agentId);
+  }
+
+  get(agentId: string): AgentSession | undefined {
+    return this.sessions.get(agentId);
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  closeAll(): void {
+    for (const s of this.sessions.values()) s.close('server shutting down');
+  }
+}
+
+/**
+ * One agent's Connect stream. The agent is the one named by its verified client certificate;
+ * messages are handled one at a time, in order.
+ */
+export class AgentSession {
+  private static readonly logger = new Logger('AgentSession');
+  private agentId: string | null = null;
+  private greeted = false;
+  private queue: Promise<void>;
+  private closed = false;
+
+  constructor(private readonly call: Stream, private readonly deps: SessionDeps) {
+    this.queue = this.authenticate().catch((err) => this.fail(err));
+    call.on('data', (msg: AgentMessage) => {
+      this.queue = this.queue.then(() => (this.closed ? undefined : this.handle(msg))).catch((err) => this.fail(err));
+    });
+    call.on('end', () => this.finish());
+    call.on('cancelled', () => this.finish());
+    call.on('error', () => this.finish());
+  }
+
+  send(msg: ServerMessage): void {
+    if (!this.closed) this.call.write(msg);
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.fail(grpcError(status.UNAVAILABLE, reason));
+  }
+
+  private async authenticate(): Promise<void> {
+    const der = this.call.getAuthContext()?.sslPeerCertificate?.raw;
+    if (!der) {
+      throw grpcError(status.UNAUTHENTICATED, 'a client certificate issued by this server\'s fleet CA is required (enroll the agent first)');
+    }
+    try {
+      const agent = await this.deps.agents.authenticate(der);
+      this.agentId = agent.id;
+      this.deps.registry.register(agent.id, this);
+    } catch (err) {
+      if (err instanceof AgentAuthError) throw grpcError(status.PERMISSION_DENIED, err.message);
+      throw err;
+    }
+  }
+
+  private async handle(msg: AgentMessage): Promise<void> {
+    const agentId = this.agentId!;
+    const p = msg.payload;
+    if (!p) return;
+    if (!this.greeted && p.$case !== 'hello') {
+      throw grpcError(status.FAILED_PRECONDITION, 'the first message on a Connect stream must be a Hello');
+    }
+    switch (p.$case) {
+      case 'hello': {
+        await this.deps.agents.recordHello(agentId, hostFactsToJson(p.value.host));
+        const state = await this.deps.agents.syncState(agentId);
+        this.greeted = true;
+        this.send({
+          payload: {
+            $case: 'welcome',
+            value: {
+              agentId,
+              appliedSequence: state.appliedSequence,
+              heartbeatIntervalSeconds: this.deps.heartbeatIntervalSeconds,
+              fullSyncRequired: state.fullSyncRequired,
+            },
+          },
+        });
+        return;
+      }
+      case 'heartbeat':
+        await this.deps.agents.recordHeartbeat(agentId);
+        return;
+      case 'report': {
+        let ack;
+        try {
+          ack = await this.deps.reports.apply(agentId, p.value);
+        } catch (err) {
+          AgentSession.logger.warn(`report ${p.value.sequence} from agent ${agentId} refused: ${(err as Error).message}`);
+          ack = { sequence: p.value.sequence, fullSyncRequired: false, error: `report refused: ${(err as Error).message}` };
+        }
+        this.send({ payload: { $case: 'ack', value: ack } });
+        return;
+      }
+    }
+  }
+
+  private fail(err: unknown): void {
+    if (this.closed) return;
+    const e = err as { code?: number; message?: string };
+    if (e.code === undefined) AgentSession.logger.error(`agent session ${this.agentId ?? '?'} failed`, err as Error);
+    this.call.emit('error', e.code === undefined ? grpcError(status.INTERNAL, 'internal error') : err);
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.agentId) this.deps.registry.unregister(this.agentId, this);
+    try {
+      this.call.end();
+    } catch {
+      // the stream is already gone
+    }
+  }
+}

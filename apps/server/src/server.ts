@@ -1,0 +1,49 @@
+import 'reflect-metadata';
+import { INestApplication, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { mkdirSync } from 'node:fs';
+import { AddressInfo } from 'node:net';
+import { formatFingerprint } from '@certfleet/pki';
+import { AppModule } from './app.module';
+import { ApiTokenService } from './app/auth/api-token.service';
+import { FleetCaService } from './app/fleet-ca/fleet-ca.service';
+import { ServerConfig } from './config/server-config';
+import { AgentGrpcServer } from './grpc/agent/v1/agent-grpc.server';
+
+export interface RunningServer {
+  app: INestApplication;
+  httpUrl: string;
+  grpcPort: number;
+  caFingerprint: string;
+  caCertificatePem: string;
+  adminTokenPath: string;
+  close(): Promise<void>;
+}
+
+/** Starts the control server: database, fleet CA, REST API with OpenAPI at /docs, agent gRPC. */
+export async function startServer(config: ServerConfig, logLevels: LogLevel[] = ['log', 'warn', 'error']): Promise<RunningServer> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const app = await NestFactory.create(AppModule.forConfig(config), { logger: logLevels });
+  app.enableShutdownHooks();
+  const openApi = new DocumentBuilder()
+    .setTitle('certfleet control server')
+    .setDescription('Fleet inventory, enrollment and certificate lifecycle API. Authenticate with an admin API token.')
+    .setVersion('1')
+    .addBearerAuth()
+    .build();
+  SwaggerModule.setup('docs', app, SwaggerModule.createDocument(app, openApi), { jsonDocumentUrl: 'docs/openapi.json' });
+  await app.listen(config.http.port, config.http.host);
+  const address = app.getHttpServer().address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const ca = app.get(FleetCaService);
+  return {
+    app,
+    httpUrl: `http://${host}:${address.port}`,
+    grpcPort: app.get(AgentGrpcServer).port,
+    caFingerprint: formatFingerprint(ca.caFingerprint),
+    caCertificatePem: ca.caCertificatePem,
+    adminTokenPath: app.get(ApiTokenService).adminTokenPath,
+    close: () => app.close(),
+  };
+}
