@@ -1,0 +1,115 @@
+// The filesystem walk: depth-first in name order, directories one at a time, file reads and
+// parsing with bounded concurrency. Every failure becomes a problem; the scan never aborts.
+//
+// Symlinks are followed. A directory reached again while it is its own ancestor is a loop
+// (problem symlink_loop); a directory or file reached again by another path (a link to a sibling
+// tree, a hard link) is read once, under the first path, so nothing is counted twice.
+import { Dirent, Stats } from 'node:fs';
+import { opendir, open, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { DiscoveryProblemKind, pairKeys, readCertificateFile } from '@certfleet/pki';
+import { Limiter } from './limiter';
+import { OwnerNames } from './owner-names';
+import { DEFAULT_MAX_FILE_SIZE, ScanOptions, ScanResult } from './scan-types';
+
+/** Kernel pseudo-filesystems, skipped when met inside a root (e.g. when scanning "/"). */
+const PSEUDO_FILESYSTEMS = new Set(['/proc', '/sys', '/dev']);
+
+const errorText = (error: unknown) => (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+
+export async function scanPaths(roots: string[], opts: ScanOptions): Promise<ScanResult> {
+  const started = performance.now();
+  const maxFileSize = opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
+  const exclude = (opts.exclude ?? []).map((p) => resolve(p));
+  const owners = new OwnerNames(opts.passwdFile, opts.groupFile);
+  const limiter = new Limiter(opts.concurrency ?? 32);
+  const result: ScanResult = { certificates: [], privateKeys: [], problems: [], stats: { filesSeen: 0, certificates: 0, privateKeys: 0, problems: 0, durationMs: 0 } };
+  const visitedDirs = new Set<string>();
+  const visitedFiles = new Set<string>();
+  const problem = (path: string, kind: DiscoveryProblemKind, reason: string) => result.problems.push({ path, kind, reason, format: '' });
+  const isExcluded = (path: string) => exclude.some((p) => path === p || path.startsWith(`${p}/`));
+  const inode = (st: Stats) => `${st.dev}:${st.ino}`;
+
+  async function readFile(path: string): Promise<void> {
+    let handle;
+    try {
+      handle = await open(path, 'r');
+      const st = await handle.stat();
+      if (!st.isFile() || visitedFiles.has(inode(st))) return;
+      visitedFiles.add(inode(st));
+      result.stats.filesSeen++;
+      if (st.size > maxFileSize) {
+        problem(path, 'too_large', `file is ${st.size} bytes, larger than the ${maxFileSize}-byte limit; not read`);
+        return;
+      }
+      const data = await handle.readFile();
+      const file = {
+        path, uid: st.uid, gid: st.gid, owner: owners.user(st.uid), group: owners.group(st.gid),
+        mode: st.mode & 0o7777, size: BigInt(st.size), modifiedAt: st.mtime,
+      };
+      const found = readCertificateFile(data, { path, passwords: opts.passwords, file });
+      result.certificates.push(...found.certificates);
+      result.privateKeys.push(...found.privateKeys);
+      result.problems.push(...found.problems);
+    } catch (error) {
+      problem(path, 'unreadable', `cannot read file: ${errorText(error)}`);
+    } finally {
+      await handle?.close().catch(() => undefined);
+      opts.onProgress?.({ filesSeen: result.stats.filesSeen, certificates: result.certificates.length, problems: result.problems.length, currentPath: path });
+    }
+  }
+
+  async function visitDirectory(path: string, st: Stats, ancestors: readonly string[]): Promise<void> {
+    const id = inode(st);
+    if (ancestors.includes(id)) {
+      problem(path, 'symlink_loop', 'symbolic link points back to a directory that contains it; not followed');
+      return;
+    }
+    if (visitedDirs.has(id)) return;
+    visitedDirs.add(id);
+    let entries: Dirent[];
+    try {
+      entries = [];
+      for await (const entry of await opendir(path)) entries.push(entry);
+    } catch (error) {
+      problem(path, 'unreadable', `cannot list directory: ${errorText(error)}`);
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const inside = [...ancestors, id];
+    for (const entry of entries) {
+      const child = join(path, entry.name);
+      if (isExcluded(child) || PSEUDO_FILESYSTEMS.has(child)) continue;
+      if (entry.isFile()) await limiter.schedule(() => readFile(child));
+      else if (entry.isDirectory() || entry.isSymbolicLink()) await visit(child, inside, entry.isSymbolicLink());
+      // FIFOs, sockets and devices are never opened: reading them could block or never end.
+    }
+  }
+
+  async function visit(path: string, ancestors: readonly string[], isLink: boolean): Promise<void> {
+    let st: Stats;
+    try {
+      st = await stat(path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP') problem(path, 'symlink_loop', 'symbolic links form a loop');
+      else if (isLink && code === 'ENOENT') problem(path, 'unreadable', 'dangling symbolic link: its target does not exist');
+      else problem(path, 'unreadable', ancestors.length ? `cannot stat: ${errorText(error)}` : `scan root does not exist or cannot be read: ${errorText(error)}`);
+      return;
+    }
+    if (st.isDirectory()) await visitDirectory(path, st, ancestors);
+    else if (st.isFile()) await limiter.schedule(() => readFile(path));
+  }
+
+  for (const root of roots) await visit(resolve(root), [], false);
+  await limiter.drain();
+  pairKeys(result.certificates, result.privateKeys);
+  result.stats = {
+    filesSeen: result.stats.filesSeen,
+    certificates: result.certificates.length,
+    privateKeys: result.privateKeys.length,
+    problems: result.problems.length,
+    durationMs: Math.round(performance.now() - started),
+  };
+  return result;
+}

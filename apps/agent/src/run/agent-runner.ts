@@ -1,0 +1,84 @@
+import { scanPaths } from '../discovery/scan-paths';
+import { AgentConfig } from '../config/agent-config';
+import { toInventoryItems } from '../inventory/inventory-items';
+import { InventoryTracker } from '../inventory/inventory-tracker';
+import { Outbox } from '../inventory/outbox';
+import { Logger } from '../log';
+import { AgentSession } from '../session/agent-session';
+import { loadIdentity } from '../state/identity';
+import { StateDir } from '../state/state-dir';
+
+/** `certfleet-agent run`: keeps the session to the server and scans on a schedule or on request. */
+export class AgentRunner {
+  private readonly session: AgentSession;
+  private readonly tracker: InventoryTracker;
+  private timer?: NodeJS.Timeout;
+  private scanning: Promise<void> | null = null;
+  private rescan = false;
+  private stopped = false;
+
+  constructor(private readonly config: AgentConfig, private readonly log: Logger) {
+    const state = new StateDir(config.stateDir);
+    const identity = loadIdentity(state);
+    this.tracker = new InventoryTracker(state);
+    this.session = new AgentSession(identity, new Outbox(state), this.tracker, log, {
+      onScanRequested: () => void this.scanNow(),
+    });
+    log('info', `agent ${identity.agentId} starting; server ${identity.server}; scanning ${config.scanRoots.join(', ')} every ${config.scanIntervalSeconds}s`);
+  }
+
+  start(): void {
+    this.session.start();
+    void this.scanNow();
+  }
+
+  /** Runs a scan now; a request during a scan runs one more right after it. */
+  scanNow(): Promise<void> {
+    if (this.scanning) {
+      this.rescan = true;
+      return this.scanning;
+    }
+    clearTimeout(this.timer);
+    this.scanning = this.scanOnce()
+      .catch((err) => this.log('error', `scan failed: ${(err as Error).message}`))
+      .finally(() => {
+        this.scanning = null;
+        if (this.stopped) return;
+        if (this.rescan) {
+          this.rescan = false;
+          void this.scanNow();
+        } else {
+          this.timer = setTimeout(() => void this.scanNow(), this.config.scanIntervalSeconds * 1000);
+        }
+      });
+    return this.scanning;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.session.stop();
+  }
+
+  private async scanOnce(): Promise<void> {
+    const scannedAt = new Date();
+    const result = await scanPaths(this.config.scanRoots, {
+      passwords: this.config.passwords,
+      maxFileSize: this.config.maxFileSize,
+      exclude: this.config.exclude,
+    });
+    const { stats } = result;
+    const drafts = this.tracker.recordScan(toInventoryItems(result), scannedAt, {
+      filesSeen: stats.filesSeen,
+      certificates: stats.certificates,
+      privateKeys: stats.privateKeys,
+      problems: stats.problems,
+      durationMs: Math.round(stats.durationMs),
+    });
+    this.log(
+      'info',
+      `scan: ${stats.filesSeen} files, ${stats.certificates} certificates, ${stats.privateKeys} keys, ${stats.problems} problems in ${Math.round(stats.durationMs)} ms; ${drafts.length} report(s) to send`,
+    );
+    this.session.publish(drafts, scannedAt);
+  }
+}
