@@ -3,7 +3,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { EnrollmentServiceClient, EnrollResponse } from '@certfleet/proto';
 import { createKeyAndCsr } from '@certfleet/pki';
 import { collectHostFacts } from '../host/host-facts';
-import { channelCredentials, fetchPinnedFleetCa, grpcTarget, parseServerAddress } from '../session/server-trust';
+import { channelCredentials, fetchPinnedFleetCa, grpcTarget, parseServerAddress, targetNameOptions } from '../session/server-trust';
 import { AgentIdentity, saveIdentity } from '../state/identity';
 import { StateDir } from '../state/state-dir';
 
@@ -26,7 +26,8 @@ export async function enroll(opts: EnrollOptions): Promise<AgentIdentity> {
   const caPem = await fetchPinnedFleetCa(address, opts.caFingerprint, opts.timeoutMs);
   const host = collectHostFacts();
   const { privateKeyPem, csrPem } = await createKeyAndCsr(host.hostname);
-  const client = new EnrollmentServiceClient(grpcTarget(address), channelCredentials(caPem));
+  const target = grpcTarget(address);
+  const client = new EnrollmentServiceClient(target, channelCredentials(caPem), targetNameOptions(target));
   try {
     const response = await new Promise<EnrollResponse>((resolve, reject) =>
       client.enroll(

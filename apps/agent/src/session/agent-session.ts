@@ -6,7 +6,7 @@ import { Outbox } from '../inventory/outbox';
 import { Logger } from '../log';
 import { AgentIdentity } from '../state/identity';
 import { backoffDelayMs } from './backoff';
-import { channelCredentials } from './server-trust';
+import { channelCredentials, targetNameOptions } from './server-trust';
 
 type Stream = ClientDuplexStream<AgentMessage, ServerMessage>;
 
@@ -43,6 +43,7 @@ export class AgentSession {
       'grpc.keepalive_timeout_ms': 20_000,
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.max_send_message_length': 16 * 1024 * 1024,
+      ...targetNameOptions(identity.server),
     });
   }
 

@@ -20,6 +20,12 @@ export function parseServerAddress(value: string): ServerAddress {
   return { host: m[1], port };
 }
 
+/** Dialling an IP: grpc-js would send it as TLS SNI, which RFC 6066 forbids (Node warns). */
+export function targetNameOptions(target: string): Record<string, string> {
+  const host = target.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return /^[\d.]+$/.test(host) || host.includes(':') ? { 'grpc.ssl_target_name_override': 'certfleet-server' } : {};
+}
+
 export function grpcTarget(a: ServerAddress): string {
   return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }

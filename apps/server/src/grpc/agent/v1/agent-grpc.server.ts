@@ -46,7 +46,9 @@ export class AgentGrpcServer implements OnApplicationBootstrap, OnApplicationShu
       connect: (call: ServerDuplexStream<AgentMessage, ServerMessage>) => void new AgentSession(call, deps),
     });
     const { certificatePem, privateKeyPem } = this.ca.serverCredentials;
-    const creds = agentPortCredentials(this.ca.caCertificatePem, certificatePem, privateKeyPem);
+    // The chain includes the fleet CA so that enrolling agents can match it against their pin.
+    const chainPem = `${certificatePem.trim()}\n${this.ca.caCertificatePem.trim()}\n`;
+    const creds = agentPortCredentials(this.ca.caCertificatePem, chainPem, privateKeyPem);
     const address = `${this.config.grpc.host.includes(':') ? `[${this.config.grpc.host}]` : this.config.grpc.host}:${this.config.grpc.port}`;
     this.port = await new Promise<number>((resolve, reject) =>
       server.bindAsync(address, creds, (err, port) => (err ? reject(new Error(`cannot listen for agents on ${address}: ${err.message}`)) : resolve(port))),

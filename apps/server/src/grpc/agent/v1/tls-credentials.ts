@@ -17,16 +17,19 @@ class FleetCertificateProvider {
     this.identityListeners.forEach((l) => l(identity));
   }
 
+  // Listeners hear the current value on the next tick: grpc-js registers its own watcher only after
+  // adding our listeners, so a synchronous first update would be lost and the port would drop every
+  // connection as "unloaded credentials".
   addCaCertificateListener(l: CaListener): void {
     this.caListeners.add(l);
-    l({ caCertificate: this.ca });
+    queueMicrotask(() => this.caListeners.has(l) && l({ caCertificate: this.ca }));
   }
   removeCaCertificateListener(l: CaListener): void {
     this.caListeners.delete(l);
   }
   addIdentityCertificateListener(l: IdentityListener): void {
     this.identityListeners.add(l);
-    l(this.identity);
+    queueMicrotask(() => this.identityListeners.has(l) && l(this.identity));
   }
   removeIdentityCertificateListener(l: IdentityListener): void {
     this.identityListeners.delete(l);
