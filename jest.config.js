@@ -1,6 +1,7 @@
-// `npm test` runs every project's tests through this list.
+// `npm test` runs every project's tests through this list. A throwaway PostgreSQL cluster is
+// started for the run unless TEST_DATABASE_URL names one (see tools/test/postgres.js).
 module.exports = {
-  projects: ['libs/pki', 'libs/proto', 'apps/agent', 'apps/server', 'apps/cli'].map(
-    (p) => `<rootDir>/${p}/jest.config.js`,
-  ),
+  globalSetup: '<rootDir>/tools/test/postgres.js',
+  globalTeardown: '<rootDir>/tools/test/postgres-teardown.js',
+  projects: ['libs/pki', 'libs/proto', 'apps/agent', 'apps/server', 'apps/cli'].map((p) => `<rootDir>/${p}/jest.config.js`),
 };

@@ -1,19 +1,23 @@
-// The filesystem walk: depth-first in name order, directories one at a time, file reads and
-// parsing with bounded concurrency. Every failure becomes a problem; the scan never aborts.
+// The filesystem walk: depth-first in name order with fs.promises (opendir, stat). Each file is
+// then read with one synchronous open/fstat/read/close: on one core, async reads through the libuv
+// thread pool cost ~2.0 s for 21,803 small files against ~0.25 s synchronously (measured), and
+// parsing is CPU-bound anyway. The walk yields to the event loop every YIELD_EVERY_MS.
+// Every failure becomes a problem; the scan never aborts.
 //
 // Symlinks are followed. A directory reached again while it is its own ancestor is a loop
 // (problem symlink_loop); a directory or file reached again by another path (a link to a sibling
 // tree, a hard link) is read once, under the first path, so nothing is counted twice.
-import { Dirent, Stats } from 'node:fs';
-import { opendir, open, stat } from 'node:fs/promises';
+import { Dirent, Stats, closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { opendir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DiscoveryProblemKind, pairKeys, readCertificateFile } from '@certfleet/pki';
-import { Limiter } from './limiter';
 import { OwnerNames } from './owner-names';
 import { DEFAULT_MAX_FILE_SIZE, ScanOptions, ScanResult } from './scan-types';
 
 /** Kernel pseudo-filesystems, skipped when met inside a root (e.g. when scanning "/"). */
 const PSEUDO_FILESYSTEMS = new Set(['/proc', '/sys', '/dev']);
+
+const YIELD_EVERY_MS = 20;
 
 const errorText = (error: unknown) => (error as NodeJS.ErrnoException).code ?? (error as Error).message;
 
@@ -22,7 +26,6 @@ export async function scanPaths(roots: string[], opts: ScanOptions): Promise<Sca
   const maxFileSize = opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
   const exclude = (opts.exclude ?? []).map((p) => resolve(p));
   const owners = new OwnerNames(opts.passwdFile, opts.groupFile);
-  const limiter = new Limiter(opts.concurrency ?? 32);
   const result: ScanResult = { certificates: [], privateKeys: [], problems: [], stats: { filesSeen: 0, certificates: 0, privateKeys: 0, problems: 0, durationMs: 0 } };
   const visitedDirs = new Set<string>();
   const visitedFiles = new Set<string>();
@@ -30,11 +33,12 @@ export async function scanPaths(roots: string[], opts: ScanOptions): Promise<Sca
   const isExcluded = (path: string) => exclude.some((p) => path === p || path.startsWith(`${p}/`));
   const inode = (st: Stats) => `${st.dev}:${st.ino}`;
 
-  async function readFile(path: string): Promise<void> {
-    let handle;
+  function readFile(path: string): void {
+    let fd: number | undefined;
     try {
-      handle = await open(path, 'r');
-      const st = await handle.stat();
+      // O_NONBLOCK: a file swapped for a FIFO after listing must not hang the scan.
+      fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+      const st = fstatSync(fd);
       if (!st.isFile() || visitedFiles.has(inode(st))) return;
       visitedFiles.add(inode(st));
       result.stats.filesSeen++;
@@ -42,20 +46,31 @@ export async function scanPaths(roots: string[], opts: ScanOptions): Promise<Sca
         problem(path, 'too_large', `file is ${st.size} bytes, larger than the ${maxFileSize}-byte limit; not read`);
         return;
       }
-      const data = await handle.readFile();
+      const data = Buffer.allocUnsafeSlow(st.size); // not from the shared pool: freed as soon as parsed
+      const length = readSync(fd, data, 0, st.size, 0);
       const file = {
         path, uid: st.uid, gid: st.gid, owner: owners.user(st.uid), group: owners.group(st.gid),
         mode: st.mode & 0o7777, size: BigInt(st.size), modifiedAt: st.mtime,
       };
-      const found = readCertificateFile(data, { path, passwords: opts.passwords, file });
+      const found = readCertificateFile(data.subarray(0, length), { path, passwords: opts.passwords, file });
       result.certificates.push(...found.certificates);
       result.privateKeys.push(...found.privateKeys);
       result.problems.push(...found.problems);
     } catch (error) {
       problem(path, 'unreadable', `cannot read file: ${errorText(error)}`);
     } finally {
-      await handle?.close().catch(() => undefined);
+      if (fd !== undefined) closeSync(fd);
       opts.onProgress?.({ filesSeen: result.stats.filesSeen, certificates: result.certificates.length, problems: result.problems.length, currentPath: path });
+    }
+  }
+
+  /** Reads a file, yielding to the event loop now and then so timers and the agent's stream run. */
+  let lastYield = performance.now();
+  async function handleFile(path: string): Promise<void> {
+    readFile(path);
+    if (performance.now() - lastYield > YIELD_EVERY_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      lastYield = performance.now();
     }
   }
 
@@ -80,7 +95,7 @@ export async function scanPaths(roots: string[], opts: ScanOptions): Promise<Sca
     for (const entry of entries) {
       const child = join(path, entry.name);
       if (isExcluded(child) || PSEUDO_FILESYSTEMS.has(child)) continue;
-      if (entry.isFile()) await limiter.schedule(() => readFile(child));
+      if (entry.isFile()) await handleFile(child);
       else if (entry.isDirectory() || entry.isSymbolicLink()) await visit(child, inside, entry.isSymbolicLink());
       // FIFOs, sockets and devices are never opened: reading them could block or never end.
     }
@@ -98,11 +113,10 @@ export async function scanPaths(roots: string[], opts: ScanOptions): Promise<Sca
       return;
     }
     if (st.isDirectory()) await visitDirectory(path, st, ancestors);
-    else if (st.isFile()) await limiter.schedule(() => readFile(path));
+    else if (st.isFile()) await handleFile(path);
   }
 
   for (const root of roots) await visit(resolve(root), [], false);
-  await limiter.drain();
   pairKeys(result.certificates, result.privateKeys);
   result.stats = {
     filesSeen: result.stats.filesSeen,

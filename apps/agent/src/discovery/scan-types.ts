@@ -25,8 +25,6 @@ export interface ScanOptions {
   onProgress?(progress: ScanProgress): void;
   /** Absolute path prefixes never entered or read. */
   exclude?: string[];
-  /** Files read and parsed at once. Default 32. */
-  concurrency?: number;
   /** For tests: where user and group names come from. */
   passwdFile?: string;
   groupFile?: string;

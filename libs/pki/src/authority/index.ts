@@ -1,1 +1,17 @@
-export {};
+// Fleet CA: creates the CA, issues the control server's TLS certificate and agents' mTLS client
+// certificates from verified CSRs, reads fleet identities back, and protects CA keys at rest.
+export { createFleetCa } from './fleet-ca';
+export type { FleetCaMaterial, CreateFleetCaOptions } from './fleet-ca';
+export { issueServerCertificate, isServerCertificate } from './server-certificate';
+export type { IssueServerCertificateOptions } from './server-certificate';
+export { issueAgentCertificate, agentIdFromCertificate, MAX_AGENT_VALIDITY_HOURS } from './agent-certificate';
+export type { IssueAgentCertificateOptions, IssuedAgentCertificate } from './agent-certificate';
+export { parseCsr, verifyCsr, MAX_CSR_BYTES } from './csr';
+export type { ParsedCsr, CsrKeyAlgorithm, CsrCurve } from './csr';
+export { sha256Fingerprint, formatFingerprint, normaliseFingerprint } from './fingerprint';
+export { encryptPrivateKey, decryptPrivateKey, keyMaterialId } from './key-encryption';
+export { loadOrCreateKeyFile, readKeyFile } from './key-file';
+export { writeFileAtomic } from './atomic-file';
+export { SERVER_ROLE_URI, AGENT_URI_PREFIX, AGENT_ORGANIZATION, isValidAgentId } from './fleet-identity';
+export { CsrRejectedError, KeyDecryptionError, KeyFileError, CaMaterialError } from './errors';
+export type { PemOrDer } from './pem';

@@ -52,7 +52,7 @@ export class EnrollmentService {
    */
   async enroll(token: string, csrPem: string, facts: HostFactsInput): Promise<EnrollmentResult> {
     try {
-      verifyCsr(csrPem);
+      await verifyCsr(csrPem);
     } catch (err) {
       if (err instanceof CsrRejectedError) throw new EnrollmentRefusedError(`CSR refused: ${err.message}`);
       throw err;
