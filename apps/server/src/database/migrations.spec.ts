@@ -1,0 +1,50 @@
+import 'reflect-metadata';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { createTestDatabase, TestDatabase } from '../../../../tools/test/databases';
+import { openDatabase } from './data-source';
+
+jest.setTimeout(60_000);
+
+// The schema comes only from committed migrations: after they run, the entities must need nothing
+// more, on either database, and the migrations must undo cleanly.
+describe.each(['pglite', 'postgresql'] as const)('migrations on %s', (database) => {
+  let ds: DataSource;
+  let db: TestDatabase | undefined;
+  let dir: string | undefined;
+
+  beforeAll(async () => {
+    if (database === 'postgresql') {
+      db = await createTestDatabase('migrations');
+      ds = await openDatabase({ url: db.url });
+    } else {
+      dir = mkdtempSync(join(tmpdir(), 'cf-migrations-'));
+      ds = await openDatabase({ pgliteDir: dir });
+    }
+  });
+
+  afterAll(async () => {
+    await ds?.destroy();
+    await db?.drop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('leave no difference between the entities and the database', async () => {
+    const pending = await ds.driver.createSchemaBuilder().log();
+    expect(pending.upQueries.map((q) => q.query)).toEqual([]);
+  });
+
+  it('are recorded, are not run twice, and revert to an empty schema', async () => {
+    expect(await ds.showMigrations()).toBe(false);
+    await ds.runMigrations();
+    const tables = async () =>
+      ((await ds.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`)) as { table_name: string }[]).map(
+        (r) => r.table_name,
+      );
+    expect(await tables()).toEqual(['agents', 'api_tokens', 'authority_credentials', 'enrollment_tokens', 'inventory_items', 'migrations']);
+    for (let i = 0; i < ds.migrations.length; i++) await ds.undoLastMigration();
+    expect(await tables()).toEqual(['migrations']);
+  });
+});
