@@ -75,7 +75,7 @@ describe.each(['pglite', 'postgresql'] as const)('fleet inventory end to end on 
   it('first start creates the fleet CA, a 0600 admin token file and serves OpenAPI', async () => {
     expect(server.fingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
     expect(statSync(join(work, 'server', 'admin-token')).mode & 0o777).toBe(0o600);
-    const docs = await fetch(`${server.httpUrl}/docs/openapi.json`).then((r) => r.json());
+    const docs = (await fetch(`${server.httpUrl}/docs/openapi.json`).then((r) => r.json())) as { paths: Record<string, unknown> };
     expect(Object.keys(docs.paths)).toEqual(expect.arrayContaining(['/api/v1/certificates', '/api/v1/agents', '/api/v1/enrollment-tokens']));
     expect((await fetch(`${server.httpUrl}/api/v1/agents`)).status).toBe(401);
   });

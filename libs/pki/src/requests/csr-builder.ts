@@ -29,7 +29,7 @@ export async function createCsr(privateKeyPem: string, commonName: string): Prom
   };
   const csr = await x509.Pkcs10CertificateRequestGenerator.create(
     { name: [{ CN: [commonName.slice(0, 64) || 'certfleet-agent'] }], keys, signingAlgorithm: ECDSA_P256 },
-    webcrypto as unknown as Crypto,
+    webcrypto as unknown as Parameters<typeof x509.Pkcs10CertificateRequestGenerator.create>[1],
   );
   return csr.toString('pem');
 }
