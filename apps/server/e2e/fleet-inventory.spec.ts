@@ -139,11 +139,12 @@ describe.each(['pglite', 'postgresql'] as const)('fleet inventory end to end on 
   });
 
   it('queues reports while the server is down and delivers them when it comes back', async () => {
+    const mark = agent!.output().length;
     await server.stop();
     const extra = join(corpus, 'while-down.pem');
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(work, 'k2.pem'),
       '-subj', '/CN=while-down.example', '-days', '20', '-out', extra], { stdio: 'ignore' });
-    await waitFor(async () => agent!.output(), (o) => /[1-9]\d* report\(s\) to send/.test(o.split('disconnected').pop() ?? ''), 20_000, 'a scan while the server is down');
+    await waitFor(async () => agent!.output().slice(mark), (o) => /disconnected[\s\S]*scan: .* [1-9]\d* report\(s\) to send/.test(o), 20_000, 'a scan while the server is down');
     server = await startServerProcess(serverEnv);
     const expected = new Set(opensslInventory(corpus, 'changeit').map(keyOf));
     const got = await waitFor(inventoryKeys, (s) => [...expected].every((k) => s.has(k)) && s.size === expected.size, 60_000, 'the queued report');

@@ -1,8 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { scanPaths } from './index';
+
+// The corpus generator lives in shared/, checked out beside the repository (as on CI).
+const CORPUS_GEN = resolve(__dirname, '../../../..', '../shared/tools/cert-corpus.sh');
 
 const openssl = (cwd: string, ...args: string[]) => execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
 
@@ -20,7 +23,8 @@ describe('scanPaths on a generated corpus', () => {
   };
   const findCount = (...args: string[]) => Number(execFileSync('sh', ['-c', `find "$0" "$@" | wc -l`, corpus, ...args]).toString().trim());
   beforeAll(() => {
-    execFileSync('/work/shared/tools/cert-corpus.sh', ['300', corpus], { stdio: 'ignore' });
+    if (!existsSync(CORPUS_GEN)) throw new Error(`corpus generator not found at ${CORPUS_GEN}: check out shared/ beside the repository`);
+    execFileSync('bash', [CORPUS_GEN, '300', corpus], { stdio: 'ignore' });
     manifest = JSON.parse(readFileSync(`${corpus}.manifest.json`, 'utf8'));
   }, 120_000);
   afterAll(() => rmSync(base, { recursive: true, force: true }));

@@ -10,7 +10,8 @@
 import { Dirent, Stats, closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { opendir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { DiscoveryProblemKind, pairKeys, readCertificateFile } from '@certfleet/pki';
+import { DiscoveryProblemKind, pairKeys, readCertificateFile, releaseDiscoveryCaches } from '@certfleet/pki';
+import { capYoungGeneration } from './heap-tuning';
 import { OwnerNames } from './owner-names';
 import { DEFAULT_MAX_FILE_SIZE, ScanOptions, ScanResult } from './scan-types';
 
@@ -22,6 +23,15 @@ const YIELD_EVERY_MS = 20;
 const errorText = (error: unknown) => (error as NodeJS.ErrnoException).code ?? (error as Error).message;
 
 export async function scanPaths(roots: string[], opts: ScanOptions): Promise<ScanResult> {
+  capYoungGeneration();
+  try {
+    return await scan(roots, opts);
+  } finally {
+    releaseDiscoveryCaches(); // nothing of the scan but its result outlives it
+  }
+}
+
+async function scan(roots: string[], opts: ScanOptions): Promise<ScanResult> {
   const started = performance.now();
   const maxFileSize = opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
   const exclude = (opts.exclude ?? []).map((p) => resolve(p));

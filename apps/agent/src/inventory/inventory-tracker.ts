@@ -12,29 +12,36 @@ type Draft = Omit<InventoryReport, 'sequence'>;
  * added or changed items (by key and content) and removed keys. A full sync sends everything.
  */
 export class InventoryTracker {
-  private items = new Map<string, { hash: string; item: InventoryItem }>();
+  // Only content hashes stay in memory; the items themselves live in the snapshot file, which is
+  // read back only for a full sync. An idle agent holds next to nothing.
+  private hashes = new Map<string, string>();
   /** A scan has been recorded (now or by an earlier run), so a full sync has something true to send. */
   hasSnapshot = false;
 
   constructor(private readonly state: StateDir) {
-    const stored = state.read(SNAPSHOT_FILE);
-    if (!stored) return;
-    for (const item of InventoryReport.decode(stored).upserts) this.items.set(item.key, { hash: hashOf(item), item });
+    const items = this.readSnapshot();
+    if (!items) return;
+    for (const item of items) this.hashes.set(item.key, hashOf(item));
     this.hasSnapshot = true;
   }
 
   get size(): number {
-    return this.items.size;
+    return this.hashes.size;
   }
 
   /** Records a scan; returns delta reports (none when nothing changed). */
   recordScan(items: InventoryItem[], scannedAt: Date, stats: ScanStats): Draft[] {
-    const next = new Map(items.map((item) => [item.key, { hash: hashOf(item), item }]));
-    const upserts = [...next.values()].filter((n) => this.items.get(n.item.key)?.hash !== n.hash).map((n) => n.item);
-    const removed = [...this.items.keys()].filter((k) => !next.has(k));
-    this.items = next;
+    const next = new Map<string, string>();
+    const upserts: InventoryItem[] = [];
+    for (const item of items) {
+      const hash = hashOf(item);
+      next.set(item.key, hash);
+      if (this.hashes.get(item.key) !== hash) upserts.push(item);
+    }
+    const removed = [...this.hashes.keys()].filter((k) => !next.has(k));
+    this.hashes = next;
     this.hasSnapshot = true;
-    this.persist();
+    this.writeSnapshot(items);
     if (upserts.length === 0 && removed.length === 0) return [];
     return chunk(upserts, removed).map((c) => ({
       ...c,
@@ -47,7 +54,7 @@ export class InventoryTracker {
 
   /** The whole current inventory as a full sync (at least one report, even when empty). */
   fullSync(scannedAt: Date): Draft[] {
-    const parts = chunk([...this.items.values()].map((v) => v.item), []);
+    const parts = chunk(this.readSnapshot() ?? [], []);
     return parts.map((c, i) => ({
       ...c,
       fullSyncStart: i === 0,
@@ -57,12 +64,17 @@ export class InventoryTracker {
     }));
   }
 
-  private persist(): void {
+  private readSnapshot(): InventoryItem[] | undefined {
+    const stored = this.state.read(SNAPSHOT_FILE);
+    return stored ? InventoryReport.decode(stored).upserts : undefined;
+  }
+
+  private writeSnapshot(items: InventoryItem[]): void {
     const snapshot = InventoryReport.encode({
       sequence: 0n,
       fullSyncStart: false,
       fullSyncEnd: false,
-      upserts: [...this.items.values()].map((v) => v.item),
+      upserts: items,
       removedKeys: [],
       scannedAt: undefined,
       stats: undefined,

@@ -28,12 +28,33 @@ export function buildCertificates(
     }
   });
   const facts = chainFacts(parsed.map((p) => p.cert));
-  return parsed.map(({ cert, entry }, i) => ({
+  // One literal with every field (no spreads): the finding keeps all its properties in-object.
+  return parsed.map(({ cert: { fields: f }, entry }, i) => ({
     file,
     entry,
     format,
-    ...cert.fields,
-    ...facts[i],
+    fingerprintSha256: f.fingerprintSha256,
+    subject: f.subject,
+    issuer: f.issuer,
+    serial: f.serial,
+    dnsNames: f.dnsNames,
+    ipAddresses: f.ipAddresses,
+    emails: f.emails,
+    uris: f.uris,
+    notBefore: f.notBefore,
+    notAfter: f.notAfter,
+    keyAlgorithm: f.keyAlgorithm,
+    keySize: f.keySize,
+    keyCurve: f.keyCurve,
+    signatureAlgorithm: f.signatureAlgorithm,
+    isCa: f.isCa,
+    selfSigned: facts[i].selfSigned,
+    chainComplete: facts[i].chainComplete,
+    chainLength: facts[i].chainLength,
+    subjectKeyId: f.subjectKeyId,
+    authorityKeyId: f.authorityKeyId,
     pairedKey: undefined,
+    der: f.der,
+    publicKeySha256: f.publicKeySha256,
   }));
 }

@@ -82,3 +82,8 @@ export function chainFacts(certs: ParsedCertificate[]): ChainFacts[] {
     return { selfSigned: selfSigned[start], chainComplete: selfSigned[current], chainLength: seen.size };
   });
 }
+
+/** Empties the signature-verification cache (called through releaseDiscoveryCaches()). */
+export function clearVerifyCache(): void {
+  verifyCache.clear();
+}

@@ -2,8 +2,8 @@
 // small-buffer pool would mix them with short-lived buffers (file contents, decoded PEM, decrypted
 // PKCS#12 bags), and one kept certificate would then keep its whole 8 KiB slab of garbage alive.
 const SLAB_SIZE = 64 * 1024;
-let slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
-let used = 0;
+let slab = Buffer.allocUnsafeSlow(0); // the first keepDer() allocates
+let used = SLAB_SIZE;
 
 export function keepDer(der: Buffer): Buffer {
   if (der.length > SLAB_SIZE / 4) return Buffer.from(Uint8Array.prototype.slice.call(der).buffer);
@@ -15,4 +15,10 @@ export function keepDer(der: Buffer): Buffer {
   der.copy(copy);
   used += (der.length + 7) & ~7;
   return copy;
+}
+
+/** Lets go of the current slab: its space is used only by certificates already kept. */
+export function releaseDerSlab(): void {
+  slab = Buffer.allocUnsafeSlow(0);
+  used = SLAB_SIZE;
 }

@@ -24,11 +24,29 @@ export interface ParsedCertificate {
   fields: Omit<DiscoveredCertificate, 'file' | 'entry' | 'format' | 'chainComplete' | 'chainLength' | 'pairedKey' | 'selfSigned'>;
 }
 
+// The same certificate recurs across a host's files (CA bundles, fullchain files, truststores; in
+// the benchmark corpus one certificate in four is a repeat). A repeat found by its SHA-256 reuses the
+// first parse: no second DER copy, name strings, dates or arrays, and no parsing. Findings of one
+// certificate therefore share those parts: treat findings as read-only. Bounded; emptied by
+// releaseDiscoveryCaches() at the end of a scan so nothing outlives it.
+const PARSED_CACHE_LIMIT = 2048;
+const parsedCache = new Map<string, ParsedCertificate>();
+
 /** Parses one DER certificate (trailing bytes after it are ignored); throws on anything invalid. */
 export function parseCertificate(data: Buffer): ParsedCertificate {
   const certificate = readTlv(data);
   if (certificate.tag !== TAG.SEQUENCE) throw new Asn1Error('not a DER SEQUENCE');
-  const der = keepDer(whole(certificate)); // own copy: the file's bytes are released after parsing
+  const fingerprintSha256 = sha256Hex(whole(certificate));
+  const known = parsedCache.get(fingerprintSha256);
+  if (known) return known;
+  const parsed = parseNew(whole(certificate), fingerprintSha256);
+  if (parsedCache.size >= PARSED_CACHE_LIMIT) parsedCache.delete(parsedCache.keys().next().value as string);
+  parsedCache.set(fingerprintSha256, parsed);
+  return parsed;
+}
+
+function parseNew(bytes: Buffer, fingerprintSha256: string): ParsedCertificate {
+  const der = keepDer(bytes); // own copy: the file's bytes are released after parsing
   const [tbs, signatureAlgorithm, signatureBits] = children(readTlv(der));
   const tbsFields = children(tbs);
   let i = tbsFields[0].tag === 0xa0 ? 1 : 0; // optional [0] version
@@ -40,7 +58,7 @@ export function parseCertificate(data: Buffer): ParsedCertificate {
   const spki = tbsFields[i++];
   const extensions = tbsFields.slice(i).find((f) => f.tag === 0xa3);
   const sigOid = decodeOid(children(signatureAlgorithm)[0]);
-  const san = { dnsNames: [] as string[], ipAddresses: [] as string[], emails: [] as string[], uris: [] as string[] };
+  const san: GeneralNames = { dnsNames: NO_NAMES, ipAddresses: NO_NAMES, emails: NO_NAMES, uris: NO_NAMES };
   let isCa = false;
   let subjectKeyId = '';
   let authorityKeyId = '';
@@ -80,14 +98,19 @@ export function parseCertificate(data: Buffer): ParsedCertificate {
     subjectDer: whole(subject),
     issuerDer: whole(issuer),
     fields: {
-      fingerprintSha256: sha256Hex(der),
+      fingerprintSha256,
       subject: intern(formatName(subject)),
       issuer: intern(formatName(issuer)),
       serial: serialHex(content(serial)),
-      ...san,
+      dnsNames: san.dnsNames,
+      ipAddresses: san.ipAddresses,
+      emails: san.emails,
+      uris: san.uris,
       notBefore: decodeTime(notBefore),
       notAfter: decodeTime(notAfter),
-      ...key.info,
+      keyAlgorithm: key.info.keyAlgorithm,
+      keySize: key.info.keySize,
+      keyCurve: key.info.keyCurve,
       signatureAlgorithm: SIGNATURE_ALGORITHMS[sigOid] ?? sigOid,
       isCa,
       subjectKeyId,
@@ -115,7 +138,7 @@ function publicKey(spki: Buffer, spkiSha256: string): { object: KeyObject | unde
     if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
     keyCache.set(spkiSha256, entry);
   }
-  return { object: entry.object, info: { ...entry.info } };
+  return entry;
 }
 
 // Issuer names, issuer key ids and public-key hashes repeat across a host's certificates; a scan
@@ -135,24 +158,41 @@ function serialHex(bytes: Buffer): string {
   return (bytes.length > 1 && bytes[0] === 0 && bytes[1] & 0x80 ? bytes.subarray(1) : bytes).toString('hex');
 }
 
-function readGeneralNames(names: Tlv, out: { dnsNames: string[]; ipAddresses: string[]; emails: string[]; uris: string[] }): void {
+interface GeneralNames {
+  dnsNames: string[];
+  ipAddresses: string[];
+  emails: string[];
+  uris: string[];
+}
+
+// Most certificates have no IP, e-mail or URI names: they all share one frozen empty array rather
+// than holding three empty arrays each. Non-empty lists are copied to their exact length (an array
+// grown by push() keeps room for 17 elements).
+const NO_NAMES = Object.freeze([]) as unknown as string[];
+
+function readGeneralNames(names: Tlv, out: GeneralNames): void {
+  const found: GeneralNames = { dnsNames: [], ipAddresses: [], emails: [], uris: [] };
   for (const name of children(names)) {
     const text = () => content(name).toString('utf8');
     switch (name.tag) {
       case 0x81:
-        out.emails.push(text());
+        found.emails.push(text());
         break;
       case 0x82:
-        out.dnsNames.push(text());
+        found.dnsNames.push(text());
         break;
       case 0x86:
-        out.uris.push(text());
+        found.uris.push(text());
         break;
       case 0x87:
-        out.ipAddresses.push(formatIp(content(name)));
+        found.ipAddresses.push(formatIp(content(name)));
         break;
     }
   }
+  out.dnsNames = found.dnsNames.length ? found.dnsNames.slice() : NO_NAMES;
+  out.ipAddresses = found.ipAddresses.length ? found.ipAddresses.slice() : NO_NAMES;
+  out.emails = found.emails.length ? found.emails.slice() : NO_NAMES;
+  out.uris = found.uris.length ? found.uris.slice() : NO_NAMES;
 }
 
 function formatIp(bytes: Buffer): string {
@@ -167,4 +207,11 @@ function formatIp(bytes: Buffer): string {
     return isIP(compressed) ? compressed : full;
   }
   return bytes.toString('hex');
+}
+
+/** Empties the parse caches of this module (called through releaseDiscoveryCaches()). */
+export function clearDescribeCaches(): void {
+  parsedCache.clear();
+  keyCache.clear();
+  interned.clear();
 }

@@ -3,3 +3,4 @@
 export * from './types';
 export { readCertificateFile, CERTIFICATE_EXTENSIONS, hasCertificateExtension } from './read-certificate-file';
 export { pairKeys } from './pairing';
+export { releaseDiscoveryCaches } from './caches';

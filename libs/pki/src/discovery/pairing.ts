@@ -3,18 +3,21 @@
 import { DiscoveredCertificate, DiscoveredPrivateKey } from './types';
 
 export function pairKeys(certificates: DiscoveredCertificate[], privateKeys: DiscoveredPrivateKey[]): void {
-  const byPublicKey = new Map<string, DiscoveredPrivateKey[]>();
+  // First key per public key, and first key per (public key, file): a host may hold hundreds of
+  // certificates for one key, so candidates are looked up, not searched.
+  const anyFile = new Map<string, DiscoveredPrivateKey>();
+  const sameFile = new Map<string, DiscoveredPrivateKey>();
   for (const key of privateKeys) {
     if (!key.publicKeySha256) continue; // encrypted and not opened: nothing to match on
-    const list = byPublicKey.get(key.publicKeySha256);
-    if (list) list.push(key);
-    else byPublicKey.set(key.publicKeySha256, [key]);
+    if (!anyFile.has(key.publicKeySha256)) anyFile.set(key.publicKeySha256, key);
+    const local = `${key.publicKeySha256}\0${key.file?.path}`;
+    if (!sameFile.has(local)) sameFile.set(local, key);
   }
   for (const cert of certificates) {
-    const candidates = byPublicKey.get(cert.publicKeySha256);
-    if (!candidates) continue;
+    const first = anyFile.get(cert.publicKeySha256);
+    if (!first) continue;
     const certPath = cert.file?.path;
-    const key = candidates.find((k) => k.file?.path === certPath) ?? candidates[0];
+    const key = sameFile.get(`${cert.publicKeySha256}\0${certPath}`) ?? first;
     key.paired = true;
     cert.pairedKey = {
       path: key.file?.path ?? '',
