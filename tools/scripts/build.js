@@ -9,7 +9,7 @@ const path = require('node:path');
 const root = path.resolve(__dirname, '../..');
 const out = path.join(root, 'dist');
 const sourceDirs = ['apps', 'libs', 'tools/bench', 'tools/scripts'];
-const skip = /(\.spec\.ts|\.d\.ts)$|\/(e2e|node_modules)\//;
+const skip = /(\.spec\.ts|\.d\.ts|\/test-database\.ts)$|\/(e2e|node_modules|testing)\//; // test-only code stays out
 
 function* walk(dir) {
   if (!fs.existsSync(dir)) return;

@@ -1,10 +1,6 @@
 import 'reflect-metadata';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { createTestDatabase, TestDatabase } from '../../../../tools/test/databases';
-import { openDatabase } from './data-source';
+import { openTestDataSource } from './test-database';
 
 jest.setTimeout(60_000);
 
@@ -12,24 +8,10 @@ jest.setTimeout(60_000);
 // more, on either database, and the migrations must undo cleanly.
 describe.each(['pglite', 'postgresql'] as const)('migrations on %s', (database) => {
   let ds: DataSource;
-  let db: TestDatabase | undefined;
-  let dir: string | undefined;
+  let close: () => Promise<void>;
 
-  beforeAll(async () => {
-    if (database === 'postgresql') {
-      db = await createTestDatabase('migrations');
-      ds = await openDatabase({ url: db.url });
-    } else {
-      dir = mkdtempSync(join(tmpdir(), 'cf-migrations-'));
-      ds = await openDatabase({ pgliteDir: dir });
-    }
-  });
-
-  afterAll(async () => {
-    await ds?.destroy();
-    await db?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  beforeAll(async () => ({ ds, close } = await openTestDataSource(database, 'migrations')));
+  afterAll(() => close?.());
 
   it('leave no difference between the entities and the database', async () => {
     const pending = await ds.driver.createSchemaBuilder().log();

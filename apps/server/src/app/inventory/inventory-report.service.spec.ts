@@ -1,11 +1,7 @@
 import 'reflect-metadata';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import type { InventoryItem as ProtoItem, InventoryReport } from '@certfleet/proto';
-import { createTestDatabase, TestDatabase } from '../../../../../tools/test/databases';
-import { openDatabase } from '../../database/data-source';
+import { openTestDataSource } from '../../database/test-database';
 import { Agent } from '../agents/agent.entity';
 import { InventoryReportService } from './inventory-report.service';
 
@@ -22,8 +18,7 @@ function report(sequence: number, opts: Partial<InventoryReport>): InventoryRepo
 
 describe.each(['pglite', 'postgresql'] as const)('InventoryReportService on %s', (database) => {
   let ds: DataSource;
-  let db: TestDatabase | undefined;
-  let dir: string | undefined;
+  let close: () => Promise<void>;
   let service: InventoryReportService;
   const agentId = '11111111-1111-4111-8111-111111111111';
 
@@ -33,13 +28,7 @@ describe.each(['pglite', 'postgresql'] as const)('InventoryReportService on %s',
     );
 
   beforeAll(async () => {
-    if (database === 'postgresql') {
-      db = await createTestDatabase('inventory_report');
-      ds = await openDatabase({ url: db.url });
-    } else {
-      dir = mkdtempSync(join(tmpdir(), 'cf-pglite-'));
-      ds = await openDatabase({ pgliteDir: dir });
-    }
+    ({ ds, close } = await openTestDataSource(database, 'inventory_report'));
     await ds.getRepository(Agent).insert({
       id: agentId,
       hostname: 'h1',
@@ -51,11 +40,7 @@ describe.each(['pglite', 'postgresql'] as const)('InventoryReportService on %s',
     service = new InventoryReportService(ds);
   });
 
-  afterAll(async () => {
-    await ds?.destroy();
-    await db?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => close?.());
 
   it('applies reports once, in order, and asks for a full sync whenever history has a gap', async () => {
     // A new agent must start with a full sync.
