@@ -57,6 +57,7 @@ describe.each(['pglite', 'postgresql'] as const)('fleet inventory end to end on 
       CERTFLEET_DATA_DIR: join(work, 'server'),
       CERTFLEET_HTTP_PORT: String(await freePort()),
       CERTFLEET_GRPC_PORT: String(await freePort()),
+      CERTFLEET_GRPC_HOST: '127.0.0.1',
       CERTFLEET_HEARTBEAT_SECONDS: '2',
       ...(db ? { DATABASE_URL: db.url } : {}),
     };

@@ -5,7 +5,7 @@ import { InventoryTracker } from '../inventory/inventory-tracker';
 import { Outbox } from '../inventory/outbox';
 import { Logger } from '../log';
 import { AgentSession } from '../session/agent-session';
-import { loadIdentity } from '../state/identity';
+import { certificateExpiry, loadIdentity } from '../state/identity';
 import { StateDir } from '../state/state-dir';
 
 /** `certfleet-agent run`: keeps the session to the server and scans on a schedule or on request. */
@@ -24,6 +24,10 @@ export class AgentRunner {
     this.session = new AgentSession(identity, new Outbox(state), this.tracker, log, {
       onScanRequested: () => void this.scanNow(),
     });
+    const daysLeft = (certificateExpiry(identity.certificatePem).getTime() - Date.now()) / 86_400_000;
+    if (daysLeft < 7) {
+      log(daysLeft <= 0 ? 'error' : 'warn', `this agent's identity certificate ${daysLeft <= 0 ? 'has expired' : `expires in ${daysLeft.toFixed(1)} days`}: re-enroll with a new token if the server refuses it`);
+    }
     log('info', `agent ${identity.agentId} starting; server ${identity.server}; scanning ${config.scanRoots.join(', ')} every ${config.scanIntervalSeconds}s`);
   }
 
