@@ -24,7 +24,7 @@ export interface RunningServer {
 /** Starts the control server: database, fleet CA, REST API with OpenAPI at /docs, agent gRPC. */
 export async function startServer(config: ServerConfig, logLevels: LogLevel[] = ['log', 'warn', 'error']): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const app = await NestFactory.create(AppModule.forConfig(config), { logger: logLevels });
+  const app = await NestFactory.create(AppModule.forConfig(config), { logger: logLevels, abortOnError: false });
   app.enableShutdownHooks();
   const openApi = new DocumentBuilder()
     .setTitle('certfleet control server')
