@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { InventoryItem as ProtoItem, InventoryReport, ReportAck } from '@certfleet/proto';
+import { toJsonText } from '../../common/json';
 
 const UPSERT_BATCH = 500;
 // Bound once per statement and shared by every row: agent_id, seen_sequence, first_seen_at, updated_at.
@@ -124,12 +125,6 @@ function toRow(item: ProtoItem): Row {
   }
 }
 
-/** The finding as jsonb text: Dates as ISO strings, bigints as numbers (strings when too large). */
-function toJsonText(value: object): string {
-  return JSON.stringify(value, (_k, v) =>
-    typeof v === 'bigint' ? (v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()) : v,
-  );
-}
 
 /**
  * The DER as hex text, turned back into bytea by decode() in SQL. Not bound as a Buffer because
