@@ -5,8 +5,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 if [ ! -d node_modules/@nestjs/core ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "installing npm dependencies (npm ci)..." >&2
-  npm ci --no-audit --no-fund --loglevel=error >&2
+  echo "installing npm dependencies..." >&2
+  bash tools/scripts/install-deps.sh >&2
 fi
 stamp=dist/.build-stamp
 if [ ! -f "$stamp" ] || [ -n "$(find apps libs tools/bench tools/scripts -name '*.ts' -newer "$stamp" -print -quit 2>/dev/null)" ]; then
