@@ -9,8 +9,14 @@ CORPUS=${CORPUS:-/tmp/certfleet-bench-corpus}
 [ "$LEAVES" = 20000 ] || CORPUS=${CORPUS}-$LEAVES
 BUNDLE=${BUNDLE:-/tmp/certfleet-discovery-bench.js}
 
+# The corpus generator lives in shared/, checked out beside the repository (CI, other machines).
+CORPUS_GEN=${CORPUS_GEN:-$PWD/../shared/tools/cert-corpus.sh}
 if [ ! -f "$CORPUS.manifest.json" ] || [ ! -d "$CORPUS" ]; then
-  /work/shared/tools/cert-corpus.sh "$LEAVES" "$CORPUS" >&2
+  if [ ! -f "$CORPUS_GEN" ]; then
+    echo "run.sh: corpus generator not found at $CORPUS_GEN (expected shared/ beside the checkout; set CORPUS_GEN=/path/to/cert-corpus.sh)" >&2
+    exit 1
+  fi
+  bash "$CORPUS_GEN" "$LEAVES" "$CORPUS" >&2
 fi
 npx --no-install esbuild tools/bench/discovery/scan-bench.ts --bundle --platform=node --target=node20 \
   --outfile="$BUNDLE" --tsconfig=tsconfig.base.json --log-level=warning

@@ -11,7 +11,11 @@ function statusKb(field: 'VmRSS' | 'VmHWM'): number {
 async function main(): Promise<void> {
   const [root, ...passwords] = process.argv.slice(2);
   if (!root) throw new Error('usage: scan-bench DIR [PASSWORD...]');
+  const startMb = statusKb('VmRSS') / 1024; // Node plus this bundle's modules, before the scan
+  const cpuBefore = process.cpuUsage();
   let scan: Awaited<ReturnType<typeof scanPaths>> | undefined = await scanPaths([root], { passwords });
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const { stats } = scan;
   const seconds = stats.durationMs / 1000;
   const byKind: Record<string, number> = {};
@@ -26,10 +30,12 @@ async function main(): Promise<void> {
   (globalThis as { gc?: () => void }).gc?.();
   const idleMb = statusKb('VmRSS') / 1024;
   console.log(`scanned ${stats.filesSeen} files: ${stats.certificates} certificates, ${stats.privateKeys} private keys, ${stats.problems} problems ${JSON.stringify(byKind)} in ${stats.durationMs} ms`);
+  console.log(`rss before the scan ${startMb.toFixed(1)} MB; scan CPU time ${cpuSeconds.toFixed(2)} s (certificates per CPU-second ${Math.round(stats.certificates / cpuSeconds)}: steadier than wall time on a busy machine)`);
   console.log(`METRIC discovery_files_per_s ${Math.round(stats.filesSeen / seconds)}`);
   console.log(`METRIC discovery_certs_per_s ${Math.round(stats.certificates / seconds)}`);
   console.log(`METRIC discovery_peak_rss_mb ${peakMb.toFixed(1)}`);
   console.log(`METRIC discovery_idle_rss_mb ${idleMb.toFixed(1)}`);
+  console.log(`METRIC discovery_certs_per_cpu_s ${Math.round(stats.certificates / cpuSeconds)}`);
 }
 
 main().catch((error) => {

@@ -3,4 +3,4 @@ export { scanPaths } from './scan-paths';
 export { runScanCommand } from './scan-command';
 export { DEFAULT_SCAN_ROOTS, DEFAULT_MAX_FILE_SIZE } from './scan-types';
 export type { ScanOptions, ScanProgress, ScanResult, ScanStats } from './scan-types';
-export { capYoungGeneration } from './heap-tuning';
+export { tuneHeapForAgent } from './heap-tuning';

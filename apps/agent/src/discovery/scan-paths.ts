@@ -11,7 +11,7 @@ import { Dirent, Stats, closeSync, constants, fstatSync, openSync, readSync } fr
 import { opendir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DiscoveryProblemKind, pairKeys, readCertificateFile, releaseDiscoveryCaches } from '@certfleet/pki';
-import { capYoungGeneration } from './heap-tuning';
+import { tuneHeapForAgent } from './heap-tuning';
 import { OwnerNames } from './owner-names';
 import { DEFAULT_MAX_FILE_SIZE, ScanOptions, ScanResult } from './scan-types';
 
@@ -23,7 +23,7 @@ const YIELD_EVERY_MS = 20;
 const errorText = (error: unknown) => (error as NodeJS.ErrnoException).code ?? (error as Error).message;
 
 export async function scanPaths(roots: string[], opts: ScanOptions): Promise<ScanResult> {
-  capYoungGeneration();
+  tuneHeapForAgent();
   try {
     return await scan(roots, opts);
   } finally {
@@ -43,6 +43,16 @@ async function scan(roots: string[], opts: ScanOptions): Promise<ScanResult> {
   const isExcluded = (path: string) => exclude.some((p) => path === p || path.startsWith(`${p}/`));
   const inode = (st: Stats) => `${st.dev}:${st.ino}`;
 
+  // One read buffer for the whole scan, grown to the largest file read: readCertificateFile copies
+  // whatever it keeps (certificate DER into the DER arena, everything else into strings), so the
+  // bytes may be overwritten by the next file. A fresh buffer per file cost a malloc and a free
+  // per file and scattered short-lived blocks through the malloc heap.
+  let scratch = Buffer.allocUnsafeSlow(0);
+  const readBuffer = (size: number): Buffer => {
+    if (scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.min(Math.max(size, 2 * scratch.length, 64 * 1024), maxFileSize));
+    return scratch;
+  };
+
   function readFile(path: string): void {
     let fd: number | undefined;
     try {
@@ -56,8 +66,8 @@ async function scan(roots: string[], opts: ScanOptions): Promise<ScanResult> {
         problem(path, 'too_large', `file is ${st.size} bytes, larger than the ${maxFileSize}-byte limit; not read`);
         return;
       }
-      const data = Buffer.allocUnsafeSlow(st.size); // not from the shared pool: freed as soon as parsed
-      const length = readSync(fd, data, 0, st.size, 0);
+      const data = readBuffer(st.size);
+      const length = st.size === 0 ? 0 : readSync(fd, data, 0, st.size, 0);
       const file = {
         path, uid: st.uid, gid: st.gid, owner: owners.user(st.uid), group: owners.group(st.gid),
         mode: st.mode & 0o7777, size: BigInt(st.size), modifiedAt: st.mtime,
