@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { AgentConfigError, loadAgentConfig } from './config/agent-config';
-import { runScanCommand } from './discovery/scan-command';
+import { runScanCommand, tuneHeapForAgent } from './discovery';
 import { enroll } from './enroll/enroll';
 import { stderrLogger } from './log';
 import { AgentRunner } from './run/agent-runner';
@@ -101,6 +100,7 @@ async function runCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+tuneHeapForAgent();
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -1,5 +1,5 @@
 // @certfleet/pki: read, describe, request, issue and verify X.509 material. Pure functions.
-import 'reflect-metadata';
+// (Modules that use @peculiar/x509 load reflect-metadata themselves.)
 
 export * from './discovery';
 export * from './authority';

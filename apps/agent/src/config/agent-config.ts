@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { DEFAULT_SCAN_ROOTS } from '../discovery/scan-types';
+import { DEFAULT_SCAN_ROOTS } from '../discovery';
 
 /** The agent's configuration: a JSON file, overridden by CERTFLEET_AGENT_* variables and flags. */
 export interface AgentConfig {

@@ -1,4 +1,4 @@
-import { scanPaths } from '../discovery/scan-paths';
+import { scanPaths } from '../discovery';
 import { AgentConfig } from '../config/agent-config';
 import { toInventoryItems } from '../inventory/inventory-items';
 import { InventoryTracker } from '../inventory/inventory-tracker';
