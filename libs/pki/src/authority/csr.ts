@@ -3,7 +3,7 @@
 import { createPublicKey, KeyObject } from 'node:crypto';
 import { CsrRejectedError } from './errors';
 import { decodeSinglePemOrDer, PemOrDer } from './pem';
-import { webcrypto, x509 } from './x509-runtime';
+import { webcrypto, x509, X509 } from './x509-runtime';
 
 export const MAX_CSR_BYTES = 16 * 1024;
 const RSA_MIN_BITS = 2048;
@@ -32,7 +32,7 @@ export interface ParsedCsr {
   /** Subject as the agent wrote it: informational only, never copied into a certificate. */
   requestedSubject: string;
   /** The parsed request, for callers that need more detail. */
-  request: x509.Pkcs10CertificateRequest;
+  request: X509.Pkcs10CertificateRequest;
 }
 
 /**
@@ -44,7 +44,7 @@ export function parseCsr(input: PemOrDer): ParsedCsr {
   if (typeof size !== 'number') throw new CsrRejectedError('expected a PEM string or DER bytes');
   if (size > MAX_CSR_BYTES) throw new CsrRejectedError(`too large: ${size} bytes (limit ${MAX_CSR_BYTES})`);
   let der: Buffer;
-  let request: x509.Pkcs10CertificateRequest;
+  let request: X509.Pkcs10CertificateRequest;
   try {
     der = decodeSinglePemOrDer(input, ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']);
     request = new x509.Pkcs10CertificateRequest(der);
@@ -97,7 +97,7 @@ function describeKey(spki: Buffer): Pick<ParsedCsr, 'keyAlgorithm' | 'keySize' |
   }
 }
 
-function describeSignature(request: x509.Pkcs10CertificateRequest): string {
+function describeSignature(request: X509.Pkcs10CertificateRequest): string {
   let algorithm: { name: string; hash?: { name: string } };
   try {
     algorithm = request.signatureAlgorithm as typeof algorithm;

@@ -4,7 +4,7 @@ import { CaMaterialError } from './errors';
 import { DAY_MS, randomSerialHex, validityFromNow } from './certificate-fields';
 import { generateP256KeyPair, importSigningKey, SigningKey } from './signing-keys';
 import { toPem } from './pem';
-import { EcdsaParams, webcrypto, x509 } from './x509-runtime';
+import { EcdsaParams, webcrypto, x509, X509 } from './x509-runtime';
 
 /** A CA certificate and its unencrypted PKCS#8 private key, both PEM. */
 export interface FleetCaMaterial {
@@ -41,14 +41,14 @@ export async function createFleetCa({ commonName, validityDays = 3650, now = new
 
 /** A CA ready to sign: parsed certificate, signing key, and the AKI that children must carry. */
 export interface LoadedFleetCa {
-  certificate: x509.X509Certificate;
+  certificate: X509.X509Certificate;
   signingKey: SigningKey;
-  authorityKeyIdentifier: x509.AuthorityKeyIdentifierExtension;
+  authorityKeyIdentifier: X509.AuthorityKeyIdentifierExtension;
 }
 
 /** Checks the CA material before it signs anything: a CA certificate whose key matches. */
 export async function loadFleetCa(ca: FleetCaMaterial): Promise<LoadedFleetCa> {
-  let certificate: x509.X509Certificate;
+  let certificate: X509.X509Certificate;
   try {
     certificate = new x509.X509Certificate(ca.certificatePem);
   } catch (error) {

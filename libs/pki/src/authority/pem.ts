@@ -1,6 +1,6 @@
 // Strict PEM/DER input handling: exactly one block of the expected type, no trailing bytes, so a
 // crafted input cannot smuggle a second object past a check that looked only at the first.
-import { x509 } from './x509-runtime';
+import { x509, X509 } from './x509-runtime';
 
 export type PemOrDer = string | Uint8Array;
 
@@ -17,7 +17,7 @@ export function decodeSinglePemOrDer(input: PemOrDer, labels: readonly string[])
   const text = typeof input === 'string' ? input : looksLikePem(input) ? Buffer.from(input).toString('latin1') : undefined;
   if (text === undefined) return assertSingleDerObject(Buffer.from(input as Uint8Array));
   if (!text.includes('-----BEGIN ')) throw new Error('not PEM: no "-----BEGIN" line');
-  let blocks: x509.PemStruct[];
+  let blocks: X509.PemStruct[];
   try {
     blocks = x509.PemConverter.decodeWithHeaders(text);
   } catch {

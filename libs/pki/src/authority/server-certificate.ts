@@ -1,13 +1,15 @@
 // The control server's own TLS certificate, signed by the fleet CA. It carries a role marker URI
 // SAN that agents require, so an agent certificate (same CA) can never impersonate the server.
+import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { DAY_MS, randomSerialHex, validityFromNow } from './certificate-fields';
-import { extendedKeyUsages, isCaCertificate, readCertificate, uriSubjectAltNames } from './certificate-reading';
 import { FleetCaMaterial, loadFleetCa } from './fleet-ca';
 import { AGENT_URI_PREFIX, SERVER_ROLE_URI } from './fleet-identity';
 import { generateP256KeyPair } from './signing-keys';
 import { PemOrDer, toPem } from './pem';
-import { webcrypto, x509 } from './x509-runtime';
+import { webcrypto, x509, X509 } from './x509-runtime';
+
+const SERVER_AUTH_OID = '1.3.6.1.5.5.7.3.1';
 
 export interface IssueServerCertificateOptions {
   ca: FleetCaMaterial;
@@ -29,7 +31,7 @@ export async function issueServerCertificate(options: IssueServerCertificateOpti
   if (!commonName.trim()) throw new Error('server commonName must not be empty');
   const issuer = await loadFleetCa(ca);
   const { keys, privateKeyPem } = await generateP256KeyPair();
-  const subjectAltNames: x509.JsonGeneralNames = [
+  const subjectAltNames: X509.JsonGeneralNames = [
     ...dnsNames.map((value) => ({ type: 'dns' as const, value })),
     ...ipAddresses.map((value) => ({ type: 'ip' as const, value })),
     { type: 'url', value: SERVER_ROLE_URI },
@@ -59,15 +61,25 @@ export async function issueServerCertificate(options: IssueServerCertificateOpti
 
 /**
  * True when the certificate carries the server role marker, serverAuth, and nothing that makes
- * it an agent or a CA. Agents call this on the server's certificate after TLS verified the chain.
+ * it an agent or a CA. Agents call this on the server's certificate after TLS verified the chain,
+ * on every connection, so it uses Node's own parser rather than loading @peculiar/x509.
  */
 export function isServerCertificate(certificate: PemOrDer): boolean {
-  const parsed = readCertificate(certificate);
-  if (!parsed || isCaCertificate(parsed)) return false;
-  const uris = uriSubjectAltNames(parsed);
+  let parsed: X509Certificate;
+  try {
+    parsed = new X509Certificate(typeof certificate === 'string' ? certificate : Buffer.from(certificate));
+  } catch {
+    return false;
+  }
+  if (parsed.ca) return false;
+  const uris = (parsed.subjectAltName ?? '')
+    .split(/, (?=[A-Za-z ]+:)/)
+    .filter((entry) => entry.startsWith('URI:'))
+    .map((entry) => entry.slice(4).replace(/^"(.*)"$/, '$1'));
   return (
     uris.includes(SERVER_ROLE_URI) &&
     !uris.some((uri) => uri.startsWith(AGENT_URI_PREFIX)) &&
-    extendedKeyUsages(parsed).includes(x509.ExtendedKeyUsage.serverAuth)
+    // Node's keyUsage lists the extended key usage OIDs.
+    (parsed.keyUsage ?? []).includes(SERVER_AUTH_OID)
   );
 }

@@ -1,6 +1,5 @@
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, webcrypto } from 'node:crypto';
+import { x509 } from '../authority/x509-runtime';
 
 export interface NewKeyAndCsr {
   /** PKCS#8 PEM. Callers write it 0600 and never send it anywhere. */
