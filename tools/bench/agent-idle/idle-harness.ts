@@ -6,11 +6,9 @@
 //   node [--expose-gc] idle-harness.js [--modules agent|discovery] [--idle-seconds N] [ROOT...]
 //
 // --modules agent (default) requires what apps/agent/src/main.ts requires (gRPC, the proto code,
-// @certfleet/pki with @peculiar/x509), so the baseline is the real agent's; "discovery" loads only
+// @certfleet/pki), so the baseline is the real agent's; "discovery" loads only
 // the scan. With no ROOT the agent's default roots are scanned (/etc/ssl, /etc/pki, ...).
-// --tune-heap-first applies the agent's heap tuning before loading anything (as main.ts would if it
-// called tuneHeapForAgent() first); --no-reflect-metadata skips main.ts's `import 'reflect-metadata'`
-// (only meaningful with a @certfleet/pki that does not load @peculiar/x509 eagerly, see run.sh --lean).
+// Like main.ts, it applies the agent's heap tuning before loading anything else.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -55,19 +53,17 @@ async function main(): Promise<void> {
     allowPositionals: true,
     options: {
       modules: { type: 'string', default: 'agent' },
-      'tune-heap-first': { type: 'boolean', default: false },
-      'no-reflect-metadata': { type: 'boolean', default: false }, 'idle-seconds': { type: 'string', default: '10' }, password: { type: 'string', multiple: true, default: [] } },
+      'idle-seconds': { type: 'string', default: '10' },
+      password: { type: 'string', multiple: true, default: [] },
+    },
   });
   phase('start');
-  if (values['tune-heap-first']) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    (require('../../../apps/agent/src/discovery/heap-tuning') as typeof import('../../../apps/agent/src/discovery/heap-tuning')).tuneHeapForAgent();
-  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require('../../../apps/agent/src/discovery/heap-tuning') as typeof import('../../../apps/agent/src/discovery/heap-tuning')).tuneHeapForAgent();
   let discovery: ScanModule;
   if (values.modules === 'agent') {
     // What apps/agent/src/main.ts imports, in its order (main.ts itself would run a command).
     /* eslint-disable @typescript-eslint/no-require-imports */
-    if (!values['no-reflect-metadata']) require('reflect-metadata');
     require('../../../apps/agent/src/config/agent-config');
     discovery = require('../../../apps/agent/src/discovery') as ScanModule;
     require('../../../apps/agent/src/enroll/enroll');

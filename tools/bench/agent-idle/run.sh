@@ -7,9 +7,7 @@
 #   (b) the real agent: a control server (node dist/apps/server/src/main.js, PGlite, loopback),
 #       an enrollment token from the CLI, `certfleet-agent enroll`, then `certfleet-agent run`
 #       scanning the same ROOTs; measured once its first scan is done and reported.
-# Usage: tools/bench/agent-idle/run.sh [--lean] [--no-server] [--no-harness] [ROOT...]
-#   --lean       also measure a copy of dist/ with the changes recommended outside the discovery
-#                folders applied (see lean-dist.js); prints *_lean metrics
+# Usage: tools/bench/agent-idle/run.sh [--no-server] [--no-harness] [ROOT...]
 #   --no-server  skip (b); --no-harness skips (a)
 #   IDLE_SECONDS (default 30: V8's memory reducer has run by then), SKIP_BUILD=1 to use dist/ as is,
 #   AGENT_NODE_FLAGS: node options for the agent in (b), e.g. --heapsnapshot-signal=SIGUSR2;
@@ -19,13 +17,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../../.."
 ROOT=$PWD
 
-LEAN=0
 SERVER=1
 HARNESS=1
 ROOTS=()
 for a in "$@"; do
   case "$a" in
-    --lean) LEAN=1 ;;
     --no-server) SERVER=0 ;;
     --no-harness) HARNESS=0 ;;
     -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
@@ -78,13 +74,6 @@ wait_for() { # FILE PATTERN PID SECONDS
 
 DISTS=("$ROOT/dist")
 SUFFIXES=("")
-if [ "$LEAN" = 1 ]; then
-  node tools/bench/agent-idle/lean-dist.js "$ROOT/dist" "$WORK/dist-lean" >/dev/null
-  DISTS+=("$WORK/dist-lean")
-  SUFFIXES+=("_lean")
-fi
-# The lean copy lives outside the checkout: let it find the repository's node_modules.
-export NODE_PATH="$ROOT/node_modules"
 
 echo "agent idle RSS: roots ${ROOTS[*]:-(agent defaults)}; idle ${IDLE_SECONDS}s after the scan; node $(node --version); cores $(nproc)"
 
@@ -92,10 +81,8 @@ echo "agent idle RSS: roots ${ROOTS[*]:-(agent defaults)}; idle ${IDLE_SECONDS}s
 for i in "${!DISTS[@]}"; do
   [ "$HARNESS" = 1 ] || break
   dist=${DISTS[$i]} sfx=${SUFFIXES[$i]}
-  extra=()
-  [ -n "$sfx" ] && extra=(--tune-heap-first --no-reflect-metadata)
   log="$WORK/harness$sfx.log"
-  node "$dist/tools/bench/agent-idle/idle-harness.js" --idle-seconds "$IDLE_SECONDS" "${extra[@]}" "${PASSWORD_ARGS[@]}" "${ROOTS[@]}" >"$log" 2>&1 &
+  node "$dist/tools/bench/agent-idle/idle-harness.js" --idle-seconds "$IDLE_SECONDS" "${PASSWORD_ARGS[@]}" "${ROOTS[@]}" >"$log" 2>&1 &
   pid=$!
   PIDS+=("$pid")
   wait_for "$log" '^IDLE' "$pid" $((IDLE_SECONDS + 600))
