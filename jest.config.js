@@ -3,5 +3,5 @@
 module.exports = {
   globalSetup: '<rootDir>/tools/test/postgres.js',
   globalTeardown: '<rootDir>/tools/test/postgres-teardown.js',
-  projects: ['libs/pki', 'libs/proto', 'apps/agent', 'apps/server', 'apps/cli'].map((p) => `<rootDir>/${p}/jest.config.js`),
+  projects: ['libs/pki', 'libs/proto', 'libs/policy', 'libs/targets', 'apps/agent', 'apps/server', 'apps/cli'].map((p) => `<rootDir>/${p}/jest.config.js`),
 };

@@ -21,6 +21,8 @@ module.exports = {
   moduleNameMapper: {
     '^@certfleet/pki$': path.join(root, 'libs/pki/src/index.ts'),
     '^@certfleet/proto$': path.join(root, 'libs/proto/src/index.ts'),
+    '^@certfleet/policy$': path.join(root, 'libs/policy/src/index.ts'),
+    '^@certfleet/targets$': path.join(root, 'libs/targets/src/index.ts'),
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
 };

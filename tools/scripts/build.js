@@ -29,6 +29,8 @@ const swcOptions = {
     paths: {
       '@certfleet/pki': ['libs/pki/src/index.ts'],
       '@certfleet/proto': ['libs/proto/src/index.ts'],
+      '@certfleet/policy': ['libs/policy/src/index.ts'],
+      '@certfleet/targets': ['libs/targets/src/index.ts'],
     },
   },
   module: { type: 'commonjs' },
