@@ -4,3 +4,4 @@
 export * from './discovery';
 export * from './authority';
 export * from './requests';
+export * from './hierarchy';
