@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { ApiSettings, CliError, resolveApiSettings } from './api/api-client';
 import { agentsCommand } from './commands/agents.command';
+import { caCommand } from './commands/ca.command';
 import { certsCommand } from './commands/certs.command';
 import { tokenCommand } from './commands/token.command';
 
@@ -10,6 +11,8 @@ Usage:
   certfleet token create --ttl 1h [--description TEXT] [--json]
   certfleet agents [--json]
   certfleet certs [--expiring 30d] [--agent ID|HOSTNAME] [--issuer TEXT] [--status OK|WARNING|CRITICAL|EXPIRED] [--limit N] [--json]
+  certfleet ca init-root --cn NAME --out DIR [--passphrase-file FILE]        (offline)
+  certfleet ca sign-intermediate --root-cert F --root-key F --csr F --out F   (offline)
 
 Global options (before the command): --server URL (or CERTFLEET_URL, default http://127.0.0.1:8080),
   --token TOKEN (or CERTFLEET_TOKEN), --token-file FILE (or CERTFLEET_TOKEN_FILE; default
@@ -39,6 +42,8 @@ export async function main(argv: string[]): Promise<number> {
       return agentsCommand(args, api);
     case 'certs':
       return certsCommand(args, api);
+    case 'ca':
+      return caCommand(args);
     case 'help':
     case '--help':
     case '-h':
