@@ -5,3 +5,4 @@ export * from './discovery';
 export * from './authority';
 export * from './requests';
 export * from './hierarchy';
+export * from './renewal';
