@@ -3,7 +3,7 @@
 // those CSRs leniently here. Reading proves nothing: a CSR is only accepted after `verifyCsr`.
 import { createPublicKey, webcrypto } from 'node:crypto';
 import type * as X509 from '@peculiar/x509';
-import { MAX_CSR_BYTES, type PemOrDer } from '@certfleet/pki';
+import { MAX_CSR_BYTES, x509, type PemOrDer } from '@certfleet/pki';
 import type { EcCurve } from './profile';
 import type { SanEntry } from './subject-alt-names';
 
@@ -37,7 +37,7 @@ export function readCsrLeniently(input: PemOrDer): X509.Pkcs10CertificateRequest
   const size = typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.byteLength;
   if (size > MAX_CSR_BYTES) throw new Error(`too large: ${size} bytes (limit ${MAX_CSR_BYTES})`);
   const source = typeof input === 'string' ? input.replace(/NEW CERTIFICATE REQUEST/g, 'CERTIFICATE REQUEST') : Buffer.from(input);
-  return new (loadX509().Pkcs10CertificateRequest)(source);
+  return new (x509.Pkcs10CertificateRequest)(source);
 }
 
 /** Proof of possession for a leniently read CSR; false when it cannot be checked. */
@@ -85,15 +85,4 @@ function describeExtensions(request: X509.Pkcs10CertificateRequest): { sans: San
     }
   }
   return { sans, caRequested };
-}
-
-let x509: typeof X509 | undefined;
-
-// Loaded on first use, as in @certfleet/pki: the library needs reflect-metadata first.
-function loadX509(): typeof X509 {
-  if (!x509) {
-    require('reflect-metadata');
-    x509 = require('@peculiar/x509') as typeof X509;
-  }
-  return x509;
 }

@@ -15,3 +15,5 @@ export { writeFileAtomic } from './atomic-file';
 export { SERVER_ROLE_URI, AGENT_URI_PREFIX, AGENT_ORGANIZATION, isValidAgentId } from './fleet-identity';
 export { CsrRejectedError, KeyDecryptionError, KeyFileError, CaMaterialError } from './errors';
 export type { PemOrDer } from './pem';
+// @peculiar/x509, prepared for Node and loaded on first use, for libraries that build on pki.
+export { x509 } from './x509-runtime';
