@@ -9,7 +9,8 @@
 import { unlinkSync } from 'node:fs';
 import { dirname, isAbsolute, normalize } from 'node:path';
 import { InstallFailedError, InvalidTargetError } from './errors';
-import { FileSnapshot, fsyncDirectory, restore, snapshot, writeAtomic } from './file-state';
+import { fsyncDirectory, writeFileAtomic } from '@certfleet/pki';
+import { FileSnapshot, restore, snapshot } from './file-state';
 import type { FileWrite } from './types';
 
 export const BACKUP_SUFFIX = '.certfleet-bak';
@@ -76,10 +77,10 @@ function installOne(write: FileWrite, undo: FileSnapshot[]): InstalledFile {
   if (before.exists) {
     backupPath = write.path + BACKUP_SUFFIX;
     undo.push(snapshot(backupPath));
-    writeAtomic(backupPath, before.data, write.secret ? before.mode & SECRET_MODE : before.mode, before);
+    writeFileAtomic(backupPath, before.data, write.secret ? before.mode & SECRET_MODE : before.mode, before);
   }
   undo.push(before); // before the write: if it fails after the rename, rollback still covers it
-  writeAtomic(write.path, bytes, mode, before.exists ? before : undefined);
+  writeFileAtomic(write.path, bytes, mode, before.exists ? before : undefined);
   return { path: write.path, changed: true, created: !before.exists, backupPath, mode };
 }
 

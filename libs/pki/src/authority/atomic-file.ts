@@ -1,6 +1,6 @@
 // Crash-safe file replacement: readers see the old file or the new one, never a torn write, and
 // the rename survives power loss (file and directory are fsynced).
-import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, fstatSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 
@@ -9,11 +9,22 @@ export function siblingTempPath(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
-/** Writes `data` to a new file at `tempPath` with exactly `mode` (umask ignored) and fsyncs it. */
-export function writeDurableNewFile(tempPath: string, data: string | Uint8Array, mode: number): void {
-  const fd = openSync(tempPath, 'wx', mode);
+/** A file's owner, to keep when replacing a file another account reads (e.g. a service's key). */
+export interface FileOwner {
+  uid: number;
+  gid: number;
+}
+
+/**
+ * Writes `data` to a new file at `tempPath` with exactly `mode` (umask ignored) and, when given,
+ * `owner`, and fsyncs it. Owner and mode are set before any byte is written.
+ */
+export function writeDurableNewFile(tempPath: string, data: string | Uint8Array, mode: number, owner?: FileOwner): void {
+  const fd = openSync(tempPath, 'wx', 0o600);
   try {
-    fchmodSync(fd, mode);
+    const created = fstatSync(fd);
+    if (owner && (owner.uid !== created.uid || owner.gid !== created.gid)) fchownSync(fd, owner.uid, owner.gid);
+    fchmodSync(fd, mode); // after chown, which clears set-id bits
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     let written = 0;
     while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
@@ -33,11 +44,14 @@ export function fsyncDirectory(directory: string): void {
   }
 }
 
-/** Replaces `path` atomically with `data` and permission bits `mode` (e.g. 0o600). */
-export function writeFileAtomic(path: string, data: string | Uint8Array, mode: number): void {
+/**
+ * Replaces `path` atomically with `data`, permission bits `mode` (e.g. 0o600) and, when given,
+ * `owner`: readers never see the new content with the wrong owner or mode.
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode: number, owner?: FileOwner): void {
   const tempPath = siblingTempPath(path);
   try {
-    writeDurableNewFile(tempPath, data, mode);
+    writeDurableNewFile(tempPath, data, mode, owner);
     renameSync(tempPath, path);
   } catch (error) {
     try {
