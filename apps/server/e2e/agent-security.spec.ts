@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { AgentServiceClient, EnrollmentServiceClient, EnrollResponse, InventoryReport, ServerMessage } from '@certfleet/proto';
-import { createFleetCa, createKeyAndCsr, issueAgentCertificate } from '@certfleet/pki';
+import { AgentServiceClient, EnrollmentServiceClient, EnrollResponse, InventoryReport, RenewIdentityResponse, ServerMessage } from '@certfleet/proto';
+import { agentIdFromCertificate, createFleetCa, createKeyAndCsr, issueAgentCertificate } from '@certfleet/pki';
 import { channelCredentials, targetNameOptions } from '../../agent/src/session/server-trust';
 import { createTestDatabase, TestDatabase } from '../../../tools/test/databases';
 import { EnrollmentService } from '../src/app/enrollment/enrollment.service';
@@ -172,6 +172,37 @@ describe('agent endpoint security', () => {
       .get(DataSource)
       .query('SELECT agent_id, item_key FROM inventory_items WHERE agent_id = ANY($1)', [[a.agentId, b.agentId]]);
     expect(rows).toEqual([{ agent_id: a.agentId, item_key: 'written-by-a' }]);
+  });
+
+  it('renews an agent identity: the old certificate works until the new one is used, and a lost answer never locks the agent out', async () => {
+    const original = await enrollAgent();
+    const renew = async (id: { privateKeyPem: string; certificatePem: string }, csrPem: string) => {
+      const client = agentClient(id);
+      return new Promise<RenewIdentityResponse>((resolve, reject) =>
+        client.renewIdentity({ csrPem }, new Metadata(), { deadline: Date.now() + 20_000 }, (err, res) => (err ? reject(err) : resolve(res))),
+      ).finally(() => client.close());
+    };
+    const welcomes = async (id: { privateKeyPem: string; certificatePem: string }) => {
+      const r = await converse(id, (s) => s.write(hello));
+      return r.received[0]?.payload?.$case === 'welcome' ? 'welcome' : `refused: ${r.error?.code} ${r.error?.details}`;
+    };
+
+    const k2 = await createKeyAndCsr('renewal');
+    const second = { privateKeyPem: k2.privateKeyPem, certificatePem: (await renew(original, k2.csrPem)).certificatePem };
+    expect(agentIdFromCertificate(second.certificatePem)).toBe(original.agentId);
+    expect(await welcomes(original)).toBe('welcome'); // not yet replaced: the agent may not have stored the new one
+
+    // The answer to the first renewal was lost: the agent renews again with its old certificate.
+    const k3 = await createKeyAndCsr('renewal-again');
+    const third = { privateKeyPem: k3.privateKeyPem, certificatePem: (await renew(original, k3.csrPem)).certificatePem };
+    expect(await welcomes(second)).toMatch(/^refused: 7 .*not agent .* current certificate/);
+    expect(await welcomes(third)).toBe('welcome');
+    expect(await welcomes(original)).toMatch(/^refused: 7/); // retired once the new one was used
+
+    await expect(renew(third, '-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n')).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+    });
+    expect(await welcomes(third)).toBe('welcome');
   });
 
   it('requires Hello first on a stream', async () => {

@@ -7,6 +7,8 @@ export {
   Heartbeat,
   ReportAck,
   ScanRequest,
+  RenewIdentityRequest,
+  RenewIdentityResponse,
   AgentServiceService,
   AgentServiceServer,
   AgentServiceClient,

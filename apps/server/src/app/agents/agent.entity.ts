@@ -23,6 +23,10 @@ export class Agent {
   @Column({ type: 'varchar', length: 64, name: 'certificate_serial' })
   certificateSerial!: string;
 
+  /** The certificate the agent renewed from, accepted until the agent connects with the new one. */
+  @Column({ type: 'varchar', length: 64, name: 'previous_certificate_serial', nullable: true })
+  previousCertificateSerial!: string | null;
+
   @Column({ type: 'timestamptz', name: 'certificate_not_after' })
   certificateNotAfter!: Date;
 

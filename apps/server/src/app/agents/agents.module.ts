@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
+import { FleetCaModule } from '../fleet-ca/fleet-ca.module';
 import { AgentsController } from './agents.controller';
 import { AgentsService } from './agents.service';
 
-@Module({ providers: [AgentsService], controllers: [AgentsController], exports: [AgentsService] })
+@Module({ imports: [FleetCaModule], providers: [AgentsService], controllers: [AgentsController], exports: [AgentsService] })
 export class AgentsModule {}

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { agentIdFromCertificate } from '@certfleet/pki';
 import { SERVER_CONFIG, ServerConfig } from '../../config/server-config';
 import { JsonObject } from '../../common/json';
+import { FleetCaService } from '../fleet-ca/fleet-ca.service';
 import { Agent } from './agent.entity';
 
 /** Why an agent connection was refused. */
@@ -27,23 +28,55 @@ export class AgentsService {
   constructor(
     @Inject(DataSource) private readonly ds: DataSource,
     @Inject(SERVER_CONFIG) private readonly config: ServerConfig,
+    @Inject(FleetCaService) private readonly ca: FleetCaService,
   ) {}
 
   /**
    * Maps a client certificate (already chain-verified by the TLS layer against the fleet CA) to the
-   * agent it names. The certificate must be the one the server last issued to that agent.
+   * agent it names. The certificate must be the agent's current one, or the one it renewed from
+   * while it has not yet connected with the new one.
    */
   async authenticate(certificateDer: Buffer): Promise<Agent> {
+    return (await this.identify(certificateDer)).agent;
+  }
+
+  /**
+   * Issues the calling agent a new identity certificate. The certificate it presented stays
+   * accepted (as "previous") until it connects with the new one, so an answer lost on the way
+   * never locks the agent out; any older certificate is refused from now on.
+   */
+  async renewIdentity(certificateDer: Buffer, csrPem: string): Promise<{ certificatePem: string; notAfter: Date }> {
+    const { agent, serial } = await this.identify(certificateDer);
+    const issued = await this.ca.issueAgentCertificate(csrPem, agent.id);
+    const updated: unknown[] = await this.ds.query(
+      `UPDATE agents SET previous_certificate_serial = $2, certificate_serial = $3, certificate_not_after = $4
+        WHERE id = $1 AND (certificate_serial = $2 OR previous_certificate_serial = $2) RETURNING id`,
+      [agent.id, serial, issued.serial, issued.notAfter],
+    );
+    const rows = Array.isArray(updated[0]) ? (updated[0] as unknown[]) : updated;
+    if (rows.length !== 1) throw new AgentAuthError(`agent ${agent.id} renewed from another connection at the same time; retry`);
+    return { certificatePem: issued.certificatePem, notAfter: issued.notAfter };
+  }
+
+  private async identify(certificateDer: Buffer): Promise<{ agent: Agent; serial: string }> {
     const cert = new X509Certificate(certificateDer);
     const agentId = agentIdFromCertificate(certificateDer);
     if (!agentId) throw new AgentAuthError('client certificate does not name a certfleet agent');
     const agent = await this.ds.getRepository(Agent).findOne({ where: { id: agentId } });
     if (!agent) throw new AgentAuthError(`agent ${agentId} is not enrolled`);
     if (agent.disabledAt) throw new AgentAuthError(`agent ${agentId} is disabled`);
-    if (normaliseSerial(cert.serialNumber) !== normaliseSerial(agent.certificateSerial)) {
-      throw new AgentAuthError(`client certificate ${cert.serialNumber} is not agent ${agentId}'s current certificate`);
+    const serial = normaliseSerial(cert.serialNumber);
+    if (serial === normaliseSerial(agent.certificateSerial)) {
+      if (agent.previousCertificateSerial) {
+        // The agent holds its new certificate: the one it renewed from is retired.
+        await this.ds.getRepository(Agent).update({ id: agentId }, { previousCertificateSerial: null });
+      }
+      return { agent, serial: agent.certificateSerial };
     }
-    return agent;
+    if (agent.previousCertificateSerial && serial === normaliseSerial(agent.previousCertificateSerial)) {
+      return { agent, serial: agent.previousCertificateSerial };
+    }
+    throw new AgentAuthError(`client certificate ${cert.serialNumber} is not agent ${agentId}'s current certificate`);
   }
 
   async recordHello(agentId: string, facts: JsonObject): Promise<void> {

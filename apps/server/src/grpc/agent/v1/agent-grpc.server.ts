@@ -8,6 +8,7 @@ import { InventoryReportService } from '../../../app/inventory/inventory-report.
 import { SERVER_CONFIG, ServerConfig } from '../../../config/server-config';
 import { AgentSession, AgentSessionRegistry } from './agent-session';
 import { enrollHandler } from './enrollment.handler';
+import { renewIdentityHandler } from './renew-identity.handler';
 import { agentPortCredentials } from './tls-credentials';
 
 /** The agent-facing gRPC endpoint (certfleet.agent.v1) over TLS with fleet-CA client certificates. */
@@ -44,6 +45,7 @@ export class AgentGrpcServer implements OnApplicationBootstrap, OnApplicationShu
     };
     server.addService(AgentServiceService, {
       connect: (call: ServerDuplexStream<AgentMessage, ServerMessage>) => void new AgentSession(call, deps),
+      renewIdentity: renewIdentityHandler(this.agents),
     });
     const { certificatePem, privateKeyPem } = this.ca.serverCredentials;
     // The chain includes the fleet CA so that enrolling agents can match it against their pin.

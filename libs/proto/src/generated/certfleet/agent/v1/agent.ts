@@ -12,9 +12,12 @@ import {
   Client,
   type ClientDuplexStream,
   type ClientOptions,
+  type ClientUnaryCall,
   type handleBidiStreamingCall,
+  type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
+  type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../../google/protobuf/timestamp";
@@ -24,6 +27,15 @@ import { InventoryReport } from "./inventory";
 export const protobufPackage = "certfleet.agent.v1";
 
 export const protobufFileName = "certfleet/agent/v1/agent.proto";
+
+export interface RenewIdentityRequest {
+  csrPem: string;
+}
+
+export interface RenewIdentityResponse {
+  certificatePem: string;
+  notAfter: Date | undefined;
+}
 
 export interface AgentMessage {
   payload: { $case: "hello"; value: Hello } | { $case: "heartbeat"; value: Heartbeat } | {
@@ -73,6 +85,172 @@ export interface ReportAck {
 /** Ask the agent to scan now (e.g. an administrator clicked "rescan"). */
 export interface ScanRequest {
 }
+
+function createBaseRenewIdentityRequest(): RenewIdentityRequest {
+  return { csrPem: "" };
+}
+
+export const RenewIdentityRequest: MessageFns<RenewIdentityRequest> = {
+  encode(message: RenewIdentityRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.csrPem !== "") {
+      writer.uint32(10).string(message.csrPem);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RenewIdentityRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRenewIdentityRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.csrPem = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RenewIdentityRequest {
+    return {
+      csrPem: isSet(object.csrPem)
+        ? globalThis.String(object.csrPem)
+        : isSet(object.csr_pem)
+        ? globalThis.String(object.csr_pem)
+        : "",
+    };
+  },
+
+  toJSON(message: RenewIdentityRequest): unknown {
+    const obj: any = {};
+    if (message.csrPem !== "") {
+      obj.csrPem = message.csrPem;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RenewIdentityRequest>): RenewIdentityRequest {
+    return RenewIdentityRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RenewIdentityRequest>): RenewIdentityRequest {
+    const message = createBaseRenewIdentityRequest();
+    message.csrPem = object.csrPem ?? "";
+    return message;
+  },
+};
+
+function createBaseRenewIdentityResponse(): RenewIdentityResponse {
+  return { certificatePem: "", notAfter: undefined };
+}
+
+export const RenewIdentityResponse: MessageFns<RenewIdentityResponse> = {
+  encode(message: RenewIdentityResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.certificatePem !== "") {
+      writer.uint32(10).string(message.certificatePem);
+    }
+    if (message.notAfter !== undefined) {
+      Timestamp.encode(toTimestamp(message.notAfter), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RenewIdentityResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRenewIdentityResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.certificatePem = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.notAfter = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RenewIdentityResponse {
+    return {
+      certificatePem: isSet(object.certificatePem)
+        ? globalThis.String(object.certificatePem)
+        : isSet(object.certificate_pem)
+        ? globalThis.String(object.certificate_pem)
+        : "",
+      notAfter: isSet(object.notAfter)
+        ? fromJsonTimestamp(object.notAfter)
+        : isSet(object.not_after)
+        ? fromJsonTimestamp(object.not_after)
+        : undefined,
+    };
+  },
+
+  toJSON(message: RenewIdentityResponse): unknown {
+    const obj: any = {};
+    if (message.certificatePem !== "") {
+      obj.certificatePem = message.certificatePem;
+    }
+    if (message.notAfter !== undefined) {
+      obj.notAfter = message.notAfter.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RenewIdentityResponse>): RenewIdentityResponse {
+    return RenewIdentityResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RenewIdentityResponse>): RenewIdentityResponse {
+    const message = createBaseRenewIdentityResponse();
+    message.certificatePem = object.certificatePem ?? "";
+    message.notAfter = object.notAfter ?? undefined;
+    return message;
+  },
+};
 
 function createBaseAgentMessage(): AgentMessage {
   return { payload: undefined };
@@ -800,6 +978,21 @@ export const AgentServiceService = {
     responseSerialize: (value: ServerMessage): Buffer => Buffer.from(ServerMessage.encode(value).finish()),
     responseDeserialize: (value: Buffer): ServerMessage => ServerMessage.decode(value),
   },
+  /**
+   * Caller identity: as for Connect. Issues a new identity certificate for the calling agent from
+   * a CSR for a key generated on the host. The certificate the caller presented stays valid until
+   * the agent first connects with the new one, so a lost answer never locks the agent out.
+   */
+  renewIdentity: {
+    path: "/certfleet.agent.v1.AgentService/RenewIdentity" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RenewIdentityRequest): Buffer => Buffer.from(RenewIdentityRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RenewIdentityRequest => RenewIdentityRequest.decode(value),
+    responseSerialize: (value: RenewIdentityResponse): Buffer =>
+      Buffer.from(RenewIdentityResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RenewIdentityResponse => RenewIdentityResponse.decode(value),
+  },
 } as const;
 
 export interface AgentServiceServer extends UntypedServiceImplementation {
@@ -809,6 +1002,12 @@ export interface AgentServiceServer extends UntypedServiceImplementation {
    * The first message must be a Hello; the server answers with a Welcome.
    */
   connect: handleBidiStreamingCall<AgentMessage, ServerMessage>;
+  /**
+   * Caller identity: as for Connect. Issues a new identity certificate for the calling agent from
+   * a CSR for a key generated on the host. The certificate the caller presented stays valid until
+   * the agent first connects with the new one, so a lost answer never locks the agent out.
+   */
+  renewIdentity: handleUnaryCall<RenewIdentityRequest, RenewIdentityResponse>;
 }
 
 export interface AgentServiceClient extends Client {
@@ -820,6 +1019,26 @@ export interface AgentServiceClient extends Client {
   connect(): ClientDuplexStream<AgentMessage, ServerMessage>;
   connect(options: Partial<CallOptions>): ClientDuplexStream<AgentMessage, ServerMessage>;
   connect(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<AgentMessage, ServerMessage>;
+  /**
+   * Caller identity: as for Connect. Issues a new identity certificate for the calling agent from
+   * a CSR for a key generated on the host. The certificate the caller presented stays valid until
+   * the agent first connects with the new one, so a lost answer never locks the agent out.
+   */
+  renewIdentity(
+    request: RenewIdentityRequest,
+    callback: (error: ServiceError | null, response: RenewIdentityResponse) => void,
+  ): ClientUnaryCall;
+  renewIdentity(
+    request: RenewIdentityRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RenewIdentityResponse) => void,
+  ): ClientUnaryCall;
+  renewIdentity(
+    request: RenewIdentityRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RenewIdentityResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const AgentServiceClient = makeGenericClientConstructor(
