@@ -1,8 +1,8 @@
 import { Metadata, status as grpcStatus, ServiceError } from '@grpc/grpc-js';
-import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { EnrollmentServiceClient, EnrollResponse } from '@certfleet/proto';
 import { createKeyAndCsr } from '@certfleet/pki';
 import { collectHostFacts } from '../host/host-facts';
+import { checkIssuedIdentity } from '../identity/issued-identity';
 import { channelCredentials, fetchPinnedFleetCa, grpcTarget, parseServerAddress, targetNameOptions } from '../session/server-trust';
 import { AgentIdentity, saveIdentity } from '../state/identity';
 import { StateDir } from '../state/state-dir';
@@ -37,12 +37,10 @@ export async function enroll(opts: EnrollOptions): Promise<AgentIdentity> {
         (err, res) => (err ? reject(err) : resolve(res)),
       ),
     );
-    const issued = new X509Certificate(response.certificatePem);
-    if (!issued.verify(new X509Certificate(caPem).publicKey)) {
-      throw new EnrollmentError('the server returned a certificate that the pinned fleet CA did not issue');
-    }
-    if (!issued.checkPrivateKey(createPrivateKey(privateKeyPem))) {
-      throw new EnrollmentError('the server returned a certificate for a different key');
+    try {
+      checkIssuedIdentity(response.certificatePem, privateKeyPem, caPem, response.agentId);
+    } catch (err) {
+      throw new EnrollmentError((err as Error).message);
     }
     const identity: AgentIdentity = {
       agentId: response.agentId,

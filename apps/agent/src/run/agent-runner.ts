@@ -4,26 +4,35 @@ import { toInventoryItems } from '../inventory/inventory-items';
 import { InventoryTracker } from '../inventory/inventory-tracker';
 import { Outbox } from '../inventory/outbox';
 import { Logger } from '../log';
+import { identityRenewalDue, renewIdentity } from '../identity/identity-renewal';
 import { AgentSession } from '../session/agent-session';
-import { certificateExpiry, loadIdentity } from '../state/identity';
+import { AgentIdentity, certificateExpiry, loadIdentity } from '../state/identity';
 import { StateDir } from '../state/state-dir';
+
+/** How often the agent asks whether its identity certificate is due for renewal. */
+const IDENTITY_CHECK_MS = 10 * 60 * 1000;
 
 /** `certfleet-agent run`: keeps the session to the server and scans on a schedule or on request. */
 export class AgentRunner {
-  private readonly session: AgentSession;
+  private session: AgentSession;
+  private identity: AgentIdentity;
+  private readonly state: StateDir;
+  private readonly outbox: Outbox;
   private readonly tracker: InventoryTracker;
   private timer?: NodeJS.Timeout;
+  private identityTimer?: NodeJS.Timeout;
+  private renewing = false;
   private scanning: Promise<void> | null = null;
   private rescan = false;
   private stopped = false;
 
   constructor(private readonly config: AgentConfig, private readonly log: Logger) {
-    const state = new StateDir(config.stateDir);
-    const identity = loadIdentity(state);
-    this.tracker = new InventoryTracker(state);
-    this.session = new AgentSession(identity, new Outbox(state), this.tracker, log, {
-      onScanRequested: () => void this.scanNow(),
-    });
+    this.state = new StateDir(config.stateDir);
+    const identity = loadIdentity(this.state);
+    this.identity = identity;
+    this.tracker = new InventoryTracker(this.state);
+    this.outbox = new Outbox(this.state);
+    this.session = this.newSession(identity);
     const daysLeft = (certificateExpiry(identity.certificatePem).getTime() - Date.now()) / 86_400_000;
     if (daysLeft < 7) {
       log(daysLeft <= 0 ? 'error' : 'warn', `this agent's identity certificate ${daysLeft <= 0 ? 'has expired' : `expires in ${daysLeft.toFixed(1)} days`}: re-enroll with a new token if the server refuses it`);
@@ -34,6 +43,36 @@ export class AgentRunner {
   start(): void {
     this.session.start();
     void this.scanNow();
+    void this.renewIdentityIfDue();
+    this.identityTimer = setInterval(() => void this.renewIdentityIfDue(), IDENTITY_CHECK_MS);
+  }
+
+  /**
+   * Renews the agent's own mTLS identity when it is due (2/3 of its lifetime), then reconnects
+   * with it. A failure is logged and retried at the next check; the current identity stays valid.
+   */
+  async renewIdentityIfDue(now = new Date()): Promise<boolean> {
+    if (this.renewing || this.stopped || !identityRenewalDue(this.identity, now)) return false;
+    this.renewing = true;
+    try {
+      const next = await renewIdentity(this.identity, this.state);
+      this.identity = next;
+      this.log('info', `renewed this agent's identity certificate; valid until ${certificateExpiry(next.certificatePem).toISOString()}`);
+      const old = this.session;
+      this.session = this.newSession(next);
+      old.stop();
+      if (!this.stopped) this.session.start();
+      return true;
+    } catch (err) {
+      this.log('warn', `identity renewal failed, will retry: ${(err as Error).message}`);
+      return false;
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  private newSession(identity: AgentIdentity): AgentSession {
+    return new AgentSession(identity, this.outbox, this.tracker, this.log, { onScanRequested: () => void this.scanNow() });
   }
 
   /** Runs a scan now; a request during a scan runs one more right after it. */
@@ -61,6 +100,7 @@ export class AgentRunner {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.identityTimer);
     this.session.stop();
   }
 
