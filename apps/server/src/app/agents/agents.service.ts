@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { agentIdFromCertificate } from '@certfleet/pki';
 import { SERVER_CONFIG, ServerConfig } from '../../config/server-config';
 import { JsonObject } from '../../common/json';
+import { queryRows } from '../../database/query-rows';
 import { FleetCaService } from '../fleet-ca/fleet-ca.service';
 import { Agent } from './agent.entity';
 
@@ -48,13 +49,12 @@ export class AgentsService {
   async renewIdentity(certificateDer: Buffer, csrPem: string): Promise<{ certificatePem: string; notAfter: Date }> {
     const { agent, serial } = await this.identify(certificateDer);
     const issued = await this.ca.issueAgentCertificate(csrPem, agent.id);
-    const updated: unknown[] = await this.ds.query(
+    const updated = await this.ds.query(
       `UPDATE agents SET previous_certificate_serial = $2, certificate_serial = $3, certificate_not_after = $4
         WHERE id = $1 AND (certificate_serial = $2 OR previous_certificate_serial = $2) RETURNING id`,
       [agent.id, serial, issued.serial, issued.notAfter],
     );
-    const rows = Array.isArray(updated[0]) ? (updated[0] as unknown[]) : updated;
-    if (rows.length !== 1) throw new AgentAuthError(`agent ${agent.id} renewed from another connection at the same time; retry`);
+    if (queryRows(updated).length !== 1) throw new AgentAuthError(`agent ${agent.id} renewed from another connection at the same time; retry`);
     return { certificatePem: issued.certificatePem, notAfter: issued.notAfter };
   }
 

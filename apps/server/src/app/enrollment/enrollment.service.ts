@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { CsrRejectedError, verifyCsr } from '@certfleet/pki';
 import { toJsonObject } from '../../common/json';
 import { newSecret, sha256Hex } from '../../common/secrets';
+import { queryRows } from '../../database/query-rows';
 import { Agent } from '../agents/agent.entity';
 import { FleetCaService } from '../fleet-ca/fleet-ca.service';
 import { EnrollmentToken } from './enrollment-token.entity';
@@ -83,20 +84,15 @@ export class EnrollmentService {
   /** Marks the token used in one statement, so two racing enrollments cannot both spend it. */
   private async spendToken(m: EntityManager, token: string, agentId: string): Promise<void> {
     const hash = sha256Hex(token.trim());
-    const spent: unknown[] = await m.query(
+    const spent = await m.query(
       `UPDATE enrollment_tokens SET used_at = now(), used_by_agent_id = $2
         WHERE token_sha256 = $1 AND used_at IS NULL AND expires_at > now() RETURNING id`,
       [hash, agentId],
     );
-    if (rows(spent).length === 1) return;
+    if (queryRows(spent).length === 1) return;
     const known = await m.getRepository(EnrollmentToken).findOne({ where: { tokenSha256: hash } });
     if (!known) throw new EnrollmentRefusedError('enrollment token is unknown (check for typos, or create one with `certfleet token create`)');
     if (known.usedAt) throw new EnrollmentRefusedError(`enrollment token was already used at ${known.usedAt.toISOString()}; tokens are single-use`);
     throw new EnrollmentRefusedError(`enrollment token expired at ${known.expiresAt.toISOString()}`);
   }
-}
-
-/** UPDATE ... RETURNING comes back as [rows, count] from the pg driver and as rows from PGlite. */
-function rows(result: unknown[]): unknown[] {
-  return Array.isArray(result[0]) ? (result[0] as unknown[]) : result;
 }

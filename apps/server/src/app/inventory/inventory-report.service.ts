@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { InventoryItem as ProtoItem, InventoryReport, ReportAck } from '@certfleet/proto';
 import { toJsonText } from '../../common/json';
+import { queryRows } from '../../database/query-rows';
 
 const UPSERT_BATCH = 500;
 // Bound once per statement and shared by every row: agent_id, seen_sequence, first_seen_at, updated_at.
@@ -44,7 +45,7 @@ export class InventoryReportService {
     // Converted before the transaction: a malformed item refuses the report without touching the database.
     const rows = toRows(report.upserts);
     return this.ds.transaction(async (m) => {
-      const [agent] = rowsOf<AgentSyncRow>(
+      const [agent] = queryRows<AgentSyncRow>(
         await m.query(
           'SELECT applied_sequence::text, full_sync_sequence::text, full_sync_required FROM agents WHERE id = $1 FOR UPDATE',
           [agentId],
@@ -133,10 +134,4 @@ function toRow(item: ProtoItem): Row {
  */
 function derHex(der: Uint8Array): string {
   return Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('hex');
-}
-
-/** SELECT results come back as rows from both drivers; be tolerant of a [rows, count] pair. */
-function rowsOf<T>(result: unknown): T[] {
-  const r = result as unknown[];
-  return Array.isArray(r[0]) ? (r[0] as T[]) : (r as T[]);
 }
