@@ -19,6 +19,8 @@ have_postgres_server() {
   return 1
 }
 
+have_nginx() { have nginx || [ -x /usr/sbin/nginx ]; }
+
 have_python_cryptography() { have python3 && python3 -c 'import cryptography' >/dev/null 2>&1; }
 
 # package name | test that proves it is usable | what needs it
@@ -30,6 +32,8 @@ probe() {
 }
 probe openssl              "openssl CLI: certificate checks"          have openssl
 probe protobuf-compiler    "protoc: generating the gRPC contract"     have protoc
+probe libprotobuf-dev      "google/protobuf/*.proto for protoc"       test -f /usr/include/google/protobuf/timestamp.proto
+probe nginx                "nginx: install target in managed-certificate e2e" have_nginx
 probe default-jre-headless "keytool: Java keystore tests"             have keytool
 probe postgresql           "initdb/pg_ctl: throwaway test database"   have_postgres_server
 probe python3-cryptography "python3 cryptography: cert-corpus.sh"     have_python_cryptography

@@ -23,6 +23,7 @@ import {
 import { Timestamp } from "../../../google/protobuf/timestamp";
 import { HostFacts } from "./host";
 import { InventoryReport } from "./inventory";
+import { CertificateJob, JobCertificate, JobCsr, JobRejected, JobResult, JobResultAck } from "./jobs";
 
 export const protobufPackage = "certfleet.agent.v1";
 
@@ -38,17 +39,25 @@ export interface RenewIdentityResponse {
 }
 
 export interface AgentMessage {
-  payload: { $case: "hello"; value: Hello } | { $case: "heartbeat"; value: Heartbeat } | {
-    $case: "report";
-    value: InventoryReport;
-  } | undefined;
+  payload:
+    | { $case: "hello"; value: Hello }
+    | { $case: "heartbeat"; value: Heartbeat }
+    | { $case: "report"; value: InventoryReport }
+    | { $case: "jobCsr"; value: JobCsr }
+    | { $case: "jobResult"; value: JobResult }
+    | undefined;
 }
 
 export interface ServerMessage {
-  payload: { $case: "welcome"; value: Welcome } | { $case: "ack"; value: ReportAck } | {
-    $case: "scan";
-    value: ScanRequest;
-  } | undefined;
+  payload:
+    | { $case: "welcome"; value: Welcome }
+    | { $case: "ack"; value: ReportAck }
+    | { $case: "scan"; value: ScanRequest }
+    | { $case: "job"; value: CertificateJob }
+    | { $case: "jobCertificate"; value: JobCertificate }
+    | { $case: "jobRejected"; value: JobRejected }
+    | { $case: "jobResultAck"; value: JobResultAck }
+    | undefined;
 }
 
 export interface Hello {
@@ -268,6 +277,12 @@ export const AgentMessage: MessageFns<AgentMessage> = {
       case "report":
         InventoryReport.encode(message.payload.value, writer.uint32(26).fork()).join();
         break;
+      case "jobCsr":
+        JobCsr.encode(message.payload.value, writer.uint32(34).fork()).join();
+        break;
+      case "jobResult":
+        JobResult.encode(message.payload.value, writer.uint32(42).fork()).join();
+        break;
     }
     return writer;
   },
@@ -309,6 +324,22 @@ export const AgentMessage: MessageFns<AgentMessage> = {
             message.payload = { $case: "report", value: InventoryReport.decode(reader, reader.uint32()) };
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.payload = { $case: "jobCsr", value: JobCsr.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.payload = { $case: "jobResult", value: JobResult.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -329,6 +360,14 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         ? { $case: "heartbeat", value: Heartbeat.fromJSON(object.heartbeat) }
         : isSet(object.report)
         ? { $case: "report", value: InventoryReport.fromJSON(object.report) }
+        : isSet(object.jobCsr)
+        ? { $case: "jobCsr", value: JobCsr.fromJSON(object.jobCsr) }
+        : isSet(object.job_csr)
+        ? { $case: "jobCsr", value: JobCsr.fromJSON(object.job_csr) }
+        : isSet(object.jobResult)
+        ? { $case: "jobResult", value: JobResult.fromJSON(object.jobResult) }
+        : isSet(object.job_result)
+        ? { $case: "jobResult", value: JobResult.fromJSON(object.job_result) }
         : undefined,
     };
   },
@@ -341,6 +380,10 @@ export const AgentMessage: MessageFns<AgentMessage> = {
       obj.heartbeat = Heartbeat.toJSON(message.payload.value);
     } else if (message.payload?.$case === "report") {
       obj.report = InventoryReport.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "jobCsr") {
+      obj.jobCsr = JobCsr.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "jobResult") {
+      obj.jobResult = JobResult.toJSON(message.payload.value);
     }
     return obj;
   },
@@ -369,6 +412,18 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         }
         break;
       }
+      case "jobCsr": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "jobCsr", value: JobCsr.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "jobResult": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "jobResult", value: JobResult.fromPartial(object.payload.value) };
+        }
+        break;
+      }
     }
     return message;
   },
@@ -389,6 +444,18 @@ export const ServerMessage: MessageFns<ServerMessage> = {
         break;
       case "scan":
         ScanRequest.encode(message.payload.value, writer.uint32(26).fork()).join();
+        break;
+      case "job":
+        CertificateJob.encode(message.payload.value, writer.uint32(34).fork()).join();
+        break;
+      case "jobCertificate":
+        JobCertificate.encode(message.payload.value, writer.uint32(42).fork()).join();
+        break;
+      case "jobRejected":
+        JobRejected.encode(message.payload.value, writer.uint32(50).fork()).join();
+        break;
+      case "jobResultAck":
+        JobResultAck.encode(message.payload.value, writer.uint32(58).fork()).join();
         break;
     }
     return writer;
@@ -431,6 +498,38 @@ export const ServerMessage: MessageFns<ServerMessage> = {
             message.payload = { $case: "scan", value: ScanRequest.decode(reader, reader.uint32()) };
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.payload = { $case: "job", value: CertificateJob.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.payload = { $case: "jobCertificate", value: JobCertificate.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.payload = { $case: "jobRejected", value: JobRejected.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.payload = { $case: "jobResultAck", value: JobResultAck.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -451,6 +550,20 @@ export const ServerMessage: MessageFns<ServerMessage> = {
         ? { $case: "ack", value: ReportAck.fromJSON(object.ack) }
         : isSet(object.scan)
         ? { $case: "scan", value: ScanRequest.fromJSON(object.scan) }
+        : isSet(object.job)
+        ? { $case: "job", value: CertificateJob.fromJSON(object.job) }
+        : isSet(object.jobCertificate)
+        ? { $case: "jobCertificate", value: JobCertificate.fromJSON(object.jobCertificate) }
+        : isSet(object.job_certificate)
+        ? { $case: "jobCertificate", value: JobCertificate.fromJSON(object.job_certificate) }
+        : isSet(object.jobRejected)
+        ? { $case: "jobRejected", value: JobRejected.fromJSON(object.jobRejected) }
+        : isSet(object.job_rejected)
+        ? { $case: "jobRejected", value: JobRejected.fromJSON(object.job_rejected) }
+        : isSet(object.jobResultAck)
+        ? { $case: "jobResultAck", value: JobResultAck.fromJSON(object.jobResultAck) }
+        : isSet(object.job_result_ack)
+        ? { $case: "jobResultAck", value: JobResultAck.fromJSON(object.job_result_ack) }
         : undefined,
     };
   },
@@ -463,6 +576,14 @@ export const ServerMessage: MessageFns<ServerMessage> = {
       obj.ack = ReportAck.toJSON(message.payload.value);
     } else if (message.payload?.$case === "scan") {
       obj.scan = ScanRequest.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "job") {
+      obj.job = CertificateJob.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "jobCertificate") {
+      obj.jobCertificate = JobCertificate.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "jobRejected") {
+      obj.jobRejected = JobRejected.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "jobResultAck") {
+      obj.jobResultAck = JobResultAck.toJSON(message.payload.value);
     }
     return obj;
   },
@@ -488,6 +609,30 @@ export const ServerMessage: MessageFns<ServerMessage> = {
       case "scan": {
         if (object.payload?.value !== undefined && object.payload?.value !== null) {
           message.payload = { $case: "scan", value: ScanRequest.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "job": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "job", value: CertificateJob.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "jobCertificate": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "jobCertificate", value: JobCertificate.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "jobRejected": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "jobRejected", value: JobRejected.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "jobResultAck": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "jobResultAck", value: JobResultAck.fromPartial(object.payload.value) };
         }
         break;
       }

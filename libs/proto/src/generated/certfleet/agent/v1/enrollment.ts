@@ -25,6 +25,28 @@ export const protobufPackage = "certfleet.agent.v1";
 
 export const protobufFileName = "certfleet/agent/v1/enrollment.proto";
 
+export interface RecoverIdentityRequest {
+  /** The agent's expired identity certificate, PEM. */
+  certificatePem: string;
+  /** CSR for a new key generated on the host, PEM. */
+  csrPem: string;
+  /** When the agent signed, within a few minutes of the server's clock (limits replay). */
+  signedAt:
+    | Date
+    | undefined;
+  /**
+   * Signature by the expired certificate's key (SHA-256, DER ECDSA or PKCS#1 v1.5) over
+   * "certfleet-identity-recovery-v1\n" + agent id + "\n" + signed_at as RFC 3339 + "\n" +
+   * hex SHA-256 of the CSR's DER.
+   */
+  proofSignature: Buffer;
+}
+
+export interface RecoverIdentityResponse {
+  certificatePem: string;
+  notAfter: Date | undefined;
+}
+
 export interface EnrollRequest {
   /** One-time enrollment token from `certfleet token create`. */
   token: string;
@@ -41,6 +63,232 @@ export interface EnrollResponse {
   caCertificatesPem: string;
   notAfter: Date | undefined;
 }
+
+function createBaseRecoverIdentityRequest(): RecoverIdentityRequest {
+  return { certificatePem: "", csrPem: "", signedAt: undefined, proofSignature: Buffer.alloc(0) };
+}
+
+export const RecoverIdentityRequest: MessageFns<RecoverIdentityRequest> = {
+  encode(message: RecoverIdentityRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.certificatePem !== "") {
+      writer.uint32(10).string(message.certificatePem);
+    }
+    if (message.csrPem !== "") {
+      writer.uint32(18).string(message.csrPem);
+    }
+    if (message.signedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.signedAt), writer.uint32(26).fork()).join();
+    }
+    if (message.proofSignature.length !== 0) {
+      writer.uint32(34).bytes(message.proofSignature);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecoverIdentityRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecoverIdentityRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.certificatePem = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.csrPem = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.signedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.proofSignature = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecoverIdentityRequest {
+    return {
+      certificatePem: isSet(object.certificatePem)
+        ? globalThis.String(object.certificatePem)
+        : isSet(object.certificate_pem)
+        ? globalThis.String(object.certificate_pem)
+        : "",
+      csrPem: isSet(object.csrPem)
+        ? globalThis.String(object.csrPem)
+        : isSet(object.csr_pem)
+        ? globalThis.String(object.csr_pem)
+        : "",
+      signedAt: isSet(object.signedAt)
+        ? fromJsonTimestamp(object.signedAt)
+        : isSet(object.signed_at)
+        ? fromJsonTimestamp(object.signed_at)
+        : undefined,
+      proofSignature: isSet(object.proofSignature)
+        ? Buffer.from(bytesFromBase64(object.proofSignature))
+        : isSet(object.proof_signature)
+        ? Buffer.from(bytesFromBase64(object.proof_signature))
+        : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: RecoverIdentityRequest): unknown {
+    const obj: any = {};
+    if (message.certificatePem !== "") {
+      obj.certificatePem = message.certificatePem;
+    }
+    if (message.csrPem !== "") {
+      obj.csrPem = message.csrPem;
+    }
+    if (message.signedAt !== undefined) {
+      obj.signedAt = message.signedAt.toISOString();
+    }
+    if (message.proofSignature.length !== 0) {
+      obj.proofSignature = base64FromBytes(message.proofSignature);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RecoverIdentityRequest>): RecoverIdentityRequest {
+    return RecoverIdentityRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RecoverIdentityRequest>): RecoverIdentityRequest {
+    const message = createBaseRecoverIdentityRequest();
+    message.certificatePem = object.certificatePem ?? "";
+    message.csrPem = object.csrPem ?? "";
+    message.signedAt = object.signedAt ?? undefined;
+    message.proofSignature = object.proofSignature ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseRecoverIdentityResponse(): RecoverIdentityResponse {
+  return { certificatePem: "", notAfter: undefined };
+}
+
+export const RecoverIdentityResponse: MessageFns<RecoverIdentityResponse> = {
+  encode(message: RecoverIdentityResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.certificatePem !== "") {
+      writer.uint32(10).string(message.certificatePem);
+    }
+    if (message.notAfter !== undefined) {
+      Timestamp.encode(toTimestamp(message.notAfter), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecoverIdentityResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecoverIdentityResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.certificatePem = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.notAfter = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecoverIdentityResponse {
+    return {
+      certificatePem: isSet(object.certificatePem)
+        ? globalThis.String(object.certificatePem)
+        : isSet(object.certificate_pem)
+        ? globalThis.String(object.certificate_pem)
+        : "",
+      notAfter: isSet(object.notAfter)
+        ? fromJsonTimestamp(object.notAfter)
+        : isSet(object.not_after)
+        ? fromJsonTimestamp(object.not_after)
+        : undefined,
+    };
+  },
+
+  toJSON(message: RecoverIdentityResponse): unknown {
+    const obj: any = {};
+    if (message.certificatePem !== "") {
+      obj.certificatePem = message.certificatePem;
+    }
+    if (message.notAfter !== undefined) {
+      obj.notAfter = message.notAfter.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RecoverIdentityResponse>): RecoverIdentityResponse {
+    return RecoverIdentityResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RecoverIdentityResponse>): RecoverIdentityResponse {
+    const message = createBaseRecoverIdentityResponse();
+    message.certificatePem = object.certificatePem ?? "";
+    message.notAfter = object.notAfter ?? undefined;
+    return message;
+  },
+};
 
 function createBaseEnrollRequest(): EnrollRequest {
   return { token: "", csrPem: "", host: undefined };
@@ -297,11 +545,37 @@ export const EnrollmentServiceService = {
     responseSerialize: (value: EnrollResponse): Buffer => Buffer.from(EnrollResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): EnrollResponse => EnrollResponse.decode(value),
   },
+  /**
+   * Caller identity: proof of possession of an agent's last identity key. For an agent whose
+   * identity certificate expired while it was offline (so mTLS is impossible): it presents that
+   * expired certificate and signs the request with its key; the server issues a new identity if the
+   * certificate is the agent's current one, expired less than the configured grace period ago, and
+   * the agent is not disabled. Refused after the grace period: the agent must re-enroll.
+   */
+  recoverIdentity: {
+    path: "/certfleet.agent.v1.EnrollmentService/RecoverIdentity" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RecoverIdentityRequest): Buffer =>
+      Buffer.from(RecoverIdentityRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RecoverIdentityRequest => RecoverIdentityRequest.decode(value),
+    responseSerialize: (value: RecoverIdentityResponse): Buffer =>
+      Buffer.from(RecoverIdentityResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RecoverIdentityResponse => RecoverIdentityResponse.decode(value),
+  },
 } as const;
 
 export interface EnrollmentServiceServer extends UntypedServiceImplementation {
   /** Caller identity: none (server-authenticated TLS only). The token authorises the call. */
   enroll: handleUnaryCall<EnrollRequest, EnrollResponse>;
+  /**
+   * Caller identity: proof of possession of an agent's last identity key. For an agent whose
+   * identity certificate expired while it was offline (so mTLS is impossible): it presents that
+   * expired certificate and signs the request with its key; the server issues a new identity if the
+   * certificate is the agent's current one, expired less than the configured grace period ago, and
+   * the agent is not disabled. Refused after the grace period: the agent must re-enroll.
+   */
+  recoverIdentity: handleUnaryCall<RecoverIdentityRequest, RecoverIdentityResponse>;
 }
 
 export interface EnrollmentServiceClient extends Client {
@@ -321,6 +595,28 @@ export interface EnrollmentServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: EnrollResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Caller identity: proof of possession of an agent's last identity key. For an agent whose
+   * identity certificate expired while it was offline (so mTLS is impossible): it presents that
+   * expired certificate and signs the request with its key; the server issues a new identity if the
+   * certificate is the agent's current one, expired less than the configured grace period ago, and
+   * the agent is not disabled. Refused after the grace period: the agent must re-enroll.
+   */
+  recoverIdentity(
+    request: RecoverIdentityRequest,
+    callback: (error: ServiceError | null, response: RecoverIdentityResponse) => void,
+  ): ClientUnaryCall;
+  recoverIdentity(
+    request: RecoverIdentityRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RecoverIdentityResponse) => void,
+  ): ClientUnaryCall;
+  recoverIdentity(
+    request: RecoverIdentityRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RecoverIdentityResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const EnrollmentServiceClient = makeGenericClientConstructor(
@@ -331,6 +627,14 @@ export const EnrollmentServiceClient = makeGenericClientConstructor(
   service: typeof EnrollmentServiceService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
