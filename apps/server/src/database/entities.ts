@@ -2,7 +2,24 @@ import { Agent } from '../app/agents/agent.entity';
 import { ApiToken } from '../app/auth/api-token.entity';
 import { EnrollmentToken } from '../app/enrollment/enrollment-token.entity';
 import { AuthorityCredential } from '../app/fleet-ca/authority-credential.entity';
+import { AuditChainHead, AuditEvent } from '../app/audit/audit-event.entity';
 import { InventoryItem } from '../app/inventory/inventory-item.entity';
+import { IssuedCertificate } from '../app/issuing-cas/issued-certificate.entity';
+import { IssuingCa } from '../app/issuing-cas/issuing-ca.entity';
+import { CertificateJob } from '../app/jobs/certificate-job.entity';
+import { ManagedCertificate } from '../app/managed/managed-certificate.entity';
 
 /** Every TypeORM entity of the server, in one list for the DataSource. */
-export const ENTITIES = [Agent, ApiToken, EnrollmentToken, AuthorityCredential, InventoryItem];
+export const ENTITIES = [
+  Agent,
+  ApiToken,
+  EnrollmentToken,
+  AuthorityCredential,
+  InventoryItem,
+  IssuingCa,
+  IssuedCertificate,
+  ManagedCertificate,
+  CertificateJob,
+  AuditEvent,
+  AuditChainHead,
+];

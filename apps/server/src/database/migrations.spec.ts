@@ -25,7 +25,20 @@ describe.each(['pglite', 'postgresql'] as const)('migrations on %s', (database) 
       ((await ds.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`)) as { table_name: string }[]).map(
         (r) => r.table_name,
       );
-    expect(await tables()).toEqual(['agents', 'api_tokens', 'authority_credentials', 'enrollment_tokens', 'inventory_items', 'migrations']);
+    expect(await tables()).toEqual([
+      'agents',
+      'api_tokens',
+      'audit_chain_head',
+      'audit_events',
+      'authority_credentials',
+      'certificate_jobs',
+      'enrollment_tokens',
+      'inventory_items',
+      'issued_certificates',
+      'issuing_cas',
+      'managed_certificates',
+      'migrations',
+    ]);
     for (let i = 0; i < ds.migrations.length; i++) await ds.undoLastMigration();
     expect(await tables()).toEqual(['migrations']);
   });

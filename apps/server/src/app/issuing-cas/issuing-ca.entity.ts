@@ -1,0 +1,49 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+/**
+ * pending: the server made the key and CSR, the offline root has not signed yet.
+ * active: signs managed certificates. retired: kept for the record (and later for CRLs), signs nothing.
+ */
+export type IssuingCaStatus = 'pending' | 'active' | 'retired';
+
+/** An internal issuing CA. Its key is generated here and stored encrypted; it never leaves. */
+@Entity('issuing_cas')
+export class IssuingCa {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column({ type: 'varchar', length: 200, unique: true })
+  name!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  status!: IssuingCaStatus;
+
+  @Column({ type: 'text', name: 'csr_pem' })
+  csrPem!: string;
+
+  @Column({ type: 'text', name: 'certificate_pem', nullable: true })
+  certificatePem!: string | null;
+
+  /** CA certificates between this CA and the root (nearest first), PEM; '' when the root signed it. */
+  @Column({ type: 'text', name: 'chain_pem', default: '' })
+  chainPem!: string;
+
+  @Column({ type: 'text', name: 'root_pem', nullable: true })
+  rootPem!: string | null;
+
+  /** AES-256-GCM envelope, same key as the fleet CA's. */
+  @Column({ type: 'text', name: 'encrypted_private_key' })
+  encryptedPrivateKey!: string;
+
+  @Column({ type: 'varchar', length: 64, name: 'fingerprint_sha256', nullable: true })
+  fingerprintSha256!: string | null;
+
+  @Column({ type: 'timestamptz', name: 'not_after', nullable: true })
+  notAfter!: Date | null;
+
+  @CreateDateColumn({ type: 'timestamptz', name: 'created_at' })
+  createdAt!: Date;
+
+  @Column({ type: 'timestamptz', name: 'activated_at', nullable: true })
+  activatedAt!: Date | null;
+}
