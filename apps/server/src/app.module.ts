@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AgentsModule } from './app/agents/agents.module';
+import { AuditModule } from './app/audit/audit.module';
 import { AuthModule } from './app/auth/auth.module';
 import { EnrollmentModule } from './app/enrollment/enrollment.module';
 import { FleetCaModule } from './app/fleet-ca/fleet-ca.module';
@@ -15,7 +16,7 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [DatabaseModule, AuthModule, FleetCaModule, EnrollmentModule, AgentsModule, InventoryModule, AgentGrpcModule],
+      imports: [DatabaseModule, AuditModule, AuthModule, FleetCaModule, EnrollmentModule, AgentsModule, InventoryModule, AgentGrpcModule],
       controllers: [HealthController],
       providers: [{ provide: SERVER_CONFIG, useValue: config }],
       exports: [SERVER_CONFIG],

@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { PGliteDriver } from 'typeorm-pglite';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
+import { exclusivePgliteDriver } from './pglite-exclusive-pool';
 
 export interface DatabaseTarget {
   /** postgres:// URL; when absent, embedded PGlite stores its files in `pgliteDir`. */
@@ -28,7 +28,7 @@ export function createDataSource(target: DatabaseTarget): DataSource {
   mkdirSync(target.pgliteDir, { recursive: true, mode: 0o700 });
   return new DataSource({
     ...common,
-    driver: new PGliteDriver({ dataDir: target.pgliteDir }).driver,
+    driver: exclusivePgliteDriver({ dataDir: target.pgliteDir }),
     installExtensions: false,
   });
 }

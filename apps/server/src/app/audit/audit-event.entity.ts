@@ -1,5 +1,8 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
+// pg returns bigint as a string, PGlite as a number: always a string here (it is hashed).
+const BIGINT_AS_STRING = { from: (v: string | number | null) => (v === null ? v : String(v)), to: (v: string) => v };
+
 /**
  * One line of the audit trail. Events form a hash chain: `hash` = SHA-256 over the previous hash and
  * this event's canonical JSON, so a deleted or edited row breaks `certfleet audit verify`.
@@ -8,7 +11,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Index('idx_audit_events_subject', ['subjectType', 'subjectId'])
 export class AuditEvent {
   /** 1, 2, 3... without gaps: assigned under the chain-head row lock. */
-  @PrimaryColumn({ type: 'bigint' })
+  @PrimaryColumn({ type: 'bigint', transformer: BIGINT_AS_STRING })
   seq!: string;
 
   @Column({ type: 'timestamptz' })
@@ -46,7 +49,7 @@ export class AuditChainHead {
   @PrimaryColumn({ type: 'int' })
   id!: number;
 
-  @Column({ type: 'bigint', name: 'last_seq' })
+  @Column({ type: 'bigint', name: 'last_seq', transformer: BIGINT_AS_STRING })
   lastSeq!: string;
 
   @Column({ type: 'varchar', length: 64, name: 'last_hash' })

@@ -33,10 +33,12 @@ export class ApiTokenService implements OnModuleInit {
   }
 
   async isValid(token: string): Promise<boolean> {
-    if (!token) return false;
-    const found = await this.ds
-      .getRepository(ApiToken)
-      .findOne({ where: { tokenSha256: sha256Hex(token), revokedAt: IsNull() } });
-    return found !== null;
+    return (await this.find(token)) !== null;
+  }
+
+  /** The live token row for a presented token, or null. */
+  async find(token: string): Promise<ApiToken | null> {
+    if (!token) return null;
+    return this.ds.getRepository(ApiToken).findOne({ where: { tokenSha256: sha256Hex(token), revokedAt: IsNull() } });
   }
 }
