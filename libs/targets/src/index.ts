@@ -7,10 +7,13 @@ export type {
   FullchainPemSpec,
   CombinedPemSpec,
   Pkcs12Spec,
+  JavaKeystoreSpec,
   FileWrite,
   InstallTarget,
 } from './types';
-export { createTarget, installTargets } from './target';
+export { createTarget, installTargets, plannedPaths } from './target';
 export { installFiles, BACKUP_SUFFIX } from './install-files';
 export type { InstallTransaction, InstalledFile, CommitOptions } from './install-files';
+export { recordPreInstallState, restorePreInstallState } from './pre-install-state';
+export type { PreInstallState, RestoreReport } from './pre-install-state';
 export { InvalidMaterialError, InvalidTargetError, InstallFailedError } from './errors';

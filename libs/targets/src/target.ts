@@ -2,9 +2,10 @@
 import { installFiles, InstallTransaction } from './install-files';
 import { combinedPemTarget } from './kinds/combined-pem';
 import { fullchainPemTarget } from './kinds/fullchain-pem';
+import { javaKeystoreTarget } from './kinds/java-keystore';
 import { pemFilesTarget } from './kinds/pem-files';
 import { pkcs12Target } from './kinds/pkcs12';
-import type { InstallMaterial, InstallTarget, TargetSpec } from './types';
+import type { FileWrite, InstallMaterial, InstallTarget, TargetSpec } from './types';
 
 export function createTarget(spec: TargetSpec): InstallTarget {
   switch (spec.kind) {
@@ -16,6 +17,8 @@ export function createTarget(spec: TargetSpec): InstallTarget {
       return combinedPemTarget(spec);
     case 'pkcs12':
       return pkcs12Target(spec);
+    case 'java-keystore':
+      return javaKeystoreTarget(spec);
     default: {
       const unknown: never = spec;
       throw new Error(`unknown install target kind: ${(unknown as { kind: string }).kind}`);
@@ -23,8 +26,20 @@ export function createTarget(spec: TargetSpec): InstallTarget {
   }
 }
 
+async function planAll(specs: readonly TargetSpec[], material: InstallMaterial): Promise<FileWrite[]> {
+  const plans = await Promise.all(specs.map((spec) => createTarget(spec).plan(material)));
+  return plans.flat();
+}
+
 /** Plans every target, then writes all their files as one transaction (nothing is written if planning fails). */
 export async function installTargets(specs: readonly TargetSpec[], material: InstallMaterial): Promise<InstallTransaction> {
-  const plans = await Promise.all(specs.map((spec) => createTarget(spec).plan(material)));
-  return installFiles(plans.flat());
+  return installFiles(await planAll(specs, material));
+}
+
+/**
+ * The paths installTargets(specs, material) would write, in order, without writing anything
+ * (throws as installTargets would on bad material). Pass them to recordPreInstallState first.
+ */
+export async function plannedPaths(specs: readonly TargetSpec[], material: InstallMaterial): Promise<string[]> {
+  return (await planAll(specs, material)).map((write) => write.path);
 }

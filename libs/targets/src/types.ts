@@ -38,7 +38,20 @@ export interface Pkcs12Spec {
   alias?: string;
 }
 
-export type TargetSpec = PemFilesSpec | FullchainPemSpec | CombinedPemSpec | Pkcs12Spec;
+/**
+ * Java keystore (JKS) with one PrivateKeyEntry: key, certificate and chain under `alias` (default
+ * "certfleet", stored lowercased as Java does). The key is protected with `keyPassword` (default:
+ * the store password). Written as a secret (0600).
+ */
+export interface JavaKeystoreSpec {
+  kind: 'java-keystore';
+  path: string;
+  storePassword: string;
+  alias?: string;
+  keyPassword?: string;
+}
+
+export type TargetSpec = PemFilesSpec | FullchainPemSpec | CombinedPemSpec | Pkcs12Spec | JavaKeystoreSpec;
 export type TargetKind = TargetSpec['kind'];
 
 /** One file to write. `secret` files (anything holding a private key) are never wider than 0600. */

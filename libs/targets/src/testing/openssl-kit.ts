@@ -1,5 +1,6 @@
-// Test-only (not exported): a temp directory, real `openssl`, and a root → intermediate → leaf
-// chain made by openssl itself, so tests check our files against an independent implementation.
+// Test-only (not exported): a temp directory, real `openssl` (and Java's `keytool`), and a root →
+// intermediate → leaf chain made by openssl itself, so tests check our files against independent
+// implementations.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +25,12 @@ export class Workdir {
 
   attempt(args: string[]): { status: number | null; output: string } {
     const result = spawnSync('openssl', args, { cwd: this.path, encoding: 'utf8' });
+    return { status: result.status, output: `${result.stdout}${result.stderr}` };
+  }
+
+  /** Runs keytool in this directory; never throws, so tests can assert on refusals too. */
+  keytool(args: string[]): { status: number | null; output: string } {
+    const result = spawnSync('keytool', args, { cwd: this.path, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     return { status: result.status, output: `${result.stdout}${result.stderr}` };
   }
 
