@@ -16,6 +16,8 @@ export {
 export {
   EnrollRequest,
   EnrollResponse,
+  RecoverIdentityRequest,
+  RecoverIdentityResponse,
   EnrollmentServiceService,
   EnrollmentServiceServer,
   EnrollmentServiceClient,
@@ -31,4 +33,21 @@ export {
   ScanStats,
   InventoryReport,
 } from './generated/certfleet/agent/v1/inventory';
+export {
+  CertificateJob,
+  InstallTarget,
+  PemFilesTarget,
+  FullchainPemTarget,
+  CombinedPemTarget,
+  Pkcs12Target,
+  JavaKeystoreTarget,
+  ReloadCommand,
+  TlsValidation,
+  JobCsr,
+  JobCertificate,
+  JobRejected,
+  JobOutcome,
+  JobResult,
+  JobResultAck,
+} from './generated/certfleet/agent/v1/jobs';
 export { Timestamp } from './generated/google/protobuf/timestamp';

@@ -14,6 +14,12 @@ export interface ServerConfig {
   caEncryptionKey?: string;
   agentCertificateValidityHours: number;
   heartbeatIntervalSeconds: number;
+  renewal: {
+    /** How often the scheduler looks for due managed certificates. */
+    schedulerIntervalSeconds: number;
+    /** Consecutive failed renewals after which a managed certificate shows as failing. */
+    failuresBeforeFailing: number;
+  };
   /** Status thresholds for inventory certificates. */
   expiry: { warningDays: number; criticalDays: number };
 }
@@ -60,6 +66,10 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
     caEncryptionKey: env.CERTFLEET_CA_ENCRYPTION_KEY || undefined,
     agentCertificateValidityHours: int(env, 'CERTFLEET_AGENT_CERT_HOURS', 24 * 30, 1, 24 * 398),
     heartbeatIntervalSeconds: int(env, 'CERTFLEET_HEARTBEAT_SECONDS', 30, 1, 3600),
+    renewal: {
+      schedulerIntervalSeconds: int(env, 'CERTFLEET_SCHEDULER_SECONDS', 5, 1, 3600),
+      failuresBeforeFailing: int(env, 'CERTFLEET_RENEWAL_FAILURES', 3, 1, 100),
+    },
     expiry: {
       warningDays: int(env, 'CERTFLEET_WARNING_DAYS', 30, 1, 3650),
       criticalDays: int(env, 'CERTFLEET_CRITICAL_DAYS', 7, 0, 3650),

@@ -63,6 +63,15 @@ export class FleetCaService implements OnModuleInit {
     return this.serverTls;
   }
 
+  /** Encrypts another private key the server keeps (issuing CAs) with the same at-rest key. */
+  sealPrivateKey(privateKeyPem: string): string {
+    return encryptPrivateKey(privateKeyPem, this.encryptionKey);
+  }
+
+  openPrivateKey(sealed: string): string {
+    return decryptPrivateKey(sealed, this.encryptionKey);
+  }
+
   issueAgentCertificate(csrPem: string, agentId: string) {
     return issueAgentCertificate({
       ca: this.ca,

@@ -3,10 +3,11 @@ import { AgentsModule } from '../../../app/agents/agents.module';
 import { EnrollmentModule } from '../../../app/enrollment/enrollment.module';
 import { FleetCaModule } from '../../../app/fleet-ca/fleet-ca.module';
 import { InventoryModule } from '../../../app/inventory/inventory.module';
+import { ManagedModule } from '../../../app/managed/managed.module';
 import { AgentGrpcServer } from './agent-grpc.server';
 
 @Module({
-  imports: [FleetCaModule, EnrollmentModule, AgentsModule, InventoryModule],
+  imports: [FleetCaModule, EnrollmentModule, AgentsModule, InventoryModule, ManagedModule],
   providers: [AgentGrpcServer],
   exports: [AgentGrpcServer],
 })

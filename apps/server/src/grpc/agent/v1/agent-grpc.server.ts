@@ -5,6 +5,7 @@ import { AgentsService } from '../../../app/agents/agents.service';
 import { EnrollmentService } from '../../../app/enrollment/enrollment.service';
 import { FleetCaService } from '../../../app/fleet-ca/fleet-ca.service';
 import { InventoryReportService } from '../../../app/inventory/inventory-report.service';
+import { JobsService } from '../../../app/jobs/jobs.service';
 import { SERVER_CONFIG, ServerConfig } from '../../../config/server-config';
 import { AgentSession, AgentSessionRegistry } from './agent-session';
 import { enrollHandler } from './enrollment.handler';
@@ -26,7 +27,17 @@ export class AgentGrpcServer implements OnApplicationBootstrap, OnApplicationShu
     @Inject(EnrollmentService) private readonly enrollment: EnrollmentService,
     @Inject(AgentsService) private readonly agents: AgentsService,
     @Inject(InventoryReportService) private readonly reports: InventoryReportService,
-  ) {}
+    @Inject(JobsService) private readonly jobs: JobsService,
+  ) {
+    this.jobs.attachDelivery({
+      send: (agentId, message) => {
+        const session = this.sessions.get(agentId);
+        if (!session?.ready) return false;
+        session.send(message);
+        return true;
+      },
+    });
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     const server = new Server({
@@ -40,6 +51,7 @@ export class AgentGrpcServer implements OnApplicationBootstrap, OnApplicationShu
     const deps = {
       agents: this.agents,
       reports: this.reports,
+      jobs: this.jobs,
       heartbeatIntervalSeconds: this.config.heartbeatIntervalSeconds,
       registry: this.sessions,
     };

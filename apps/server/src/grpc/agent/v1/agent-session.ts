@@ -3,12 +3,14 @@ import { ServerDuplexStream, status } from '@grpc/grpc-js';
 import type { AgentMessage, ServerMessage } from '@certfleet/proto';
 import { AgentAuthError, AgentsService } from '../../../app/agents/agents.service';
 import { InventoryReportService } from '../../../app/inventory/inventory-report.service';
+import { JobsService } from '../../../app/jobs/jobs.service';
 import { grpcError } from './grpc-error';
 import { hostFactsToJson } from './host-facts';
 
 export interface SessionDeps {
   agents: AgentsService;
   reports: InventoryReportService;
+  jobs: JobsService;
   heartbeatIntervalSeconds: number;
   registry: AgentSessionRegistry;
 }
@@ -67,6 +69,11 @@ export class AgentSession {
     if (!this.closed) this.call.write(msg);
   }
 
+  /** Welcomed and open: ready for jobs. */
+  get ready(): boolean {
+    return this.greeted && !this.closed;
+  }
+
   close(reason: string): void {
     if (this.closed) return;
     this.fail(grpcError(status.UNAVAILABLE, reason));
@@ -110,8 +117,16 @@ export class AgentSession {
             },
           },
         });
+        // Jobs queued while the agent was away (or not yet finished) go out now.
+        for (const job of await this.deps.jobs.openJobMessages(agentId)) this.send(job);
         return;
       }
+      case 'jobCsr':
+        this.send(await this.deps.jobs.handleCsr(agentId, p.value));
+        return;
+      case 'jobResult':
+        this.send(await this.deps.jobs.handleResult(agentId, p.value));
+        return;
       case 'heartbeat':
         await this.deps.agents.recordHeartbeat(agentId);
         return;

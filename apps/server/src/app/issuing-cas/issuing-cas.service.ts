@@ -1,0 +1,234 @@
+import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DataSource, EntityManager } from 'typeorm';
+import {
+  createIssuingCaRequest,
+  createRootCa,
+  issueLeafCertificate,
+  IssuedLeaf,
+  IssuingCa as LoadedIssuingCa,
+  LeafProfile,
+  loadIssuingCa,
+  sha256Fingerprint,
+  signIntermediate,
+  writeFileAtomic,
+  type CaCurve,
+} from '@certfleet/pki';
+import { SERVER_CONFIG, ServerConfig } from '../../config/server-config';
+import { AuditService } from '../audit/audit.service';
+import { FleetCaService } from '../fleet-ca/fleet-ca.service';
+import { CaImportError, checkCaChain } from './ca-bundle';
+import { IssuedCertificate } from './issued-certificate.entity';
+import { IssuingCa } from './issuing-ca.entity';
+
+export interface IssuingCaView {
+  id: string;
+  name: string;
+  status: IssuingCa['status'];
+  subject: string | null;
+  fingerprintSha256: string | null;
+  notAfter: Date | null;
+  createdAt: Date;
+  activatedAt: Date | null;
+  /** Only while pending: what the offline root must sign. */
+  csrPem?: string;
+  certificatePem?: string | null;
+  chainPem?: string;
+  rootPem?: string | null;
+}
+
+export interface IssueRequest {
+  publicKeySpki: Buffer;
+  profile: LeafProfile;
+  jobId: string | null;
+  managedCertificateId: string | null;
+}
+
+export interface IssuedFromCa {
+  leaf: IssuedLeaf;
+  /** Intermediates from the issuing CA up to (not including) the root. */
+  chainPem: string;
+  rootPem: string;
+}
+
+export class IssuerUnavailableError extends Error {}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$/;
+
+export function publicKeySha256(spki: Buffer): string {
+  return createHash('sha256').update(spki).digest('hex');
+}
+
+/**
+ * The internal issuing CAs: created here (key never leaves, CSR for the offline root), imported once
+ * signed, or made together with a lab root by quick-start. Several may be active at once.
+ */
+@Injectable()
+export class IssuingCasService {
+  private readonly loaded = new Map<string, LoadedIssuingCa>();
+
+  constructor(
+    @Inject(SERVER_CONFIG) private readonly config: ServerConfig,
+    @Inject(DataSource) private readonly ds: DataSource,
+    @Inject(FleetCaService) private readonly fleetCa: FleetCaService,
+    @Inject(AuditService) private readonly audit: AuditService,
+  ) {}
+
+  async create(name: string, curve: CaCurve, actor: string, organization?: string): Promise<IssuingCaView> {
+    this.checkName(name);
+    const { privateKeyPem, csrPem } = await createIssuingCaRequest({ commonName: name, organization }, curve);
+    const row = await this.ds.transaction(async (m) => {
+      await this.assertNameFree(m, name);
+      const saved = await m.getRepository(IssuingCa).save({ name, status: 'pending', csrPem, encryptedPrivateKey: this.fleetCa.sealPrivateKey(privateKeyPem), chainPem: '', certificatePem: null, rootPem: null, fingerprintSha256: null, notAfter: null, activatedAt: null });
+      await this.audit.record(m, { actor, action: 'issuing-ca.created', subjectType: 'issuing-ca', subjectId: saved.id, detail: { after: { name, curve, status: 'pending' } } });
+      return saved;
+    });
+    return this.view(row, true);
+  }
+
+  /** Activates a pending CA with the certificate the root signed and the chain up to that root. */
+  async importCertificate(id: string, certificatePem: string, chainPem: string, actor: string): Promise<IssuingCaView> {
+    const row = await this.ds.transaction(async (m) => {
+      const ca = await m.getRepository(IssuingCa).findOne({ where: { id } });
+      if (!ca) throw new NotFoundException(`no issuing CA ${id}`);
+      if (ca.status !== 'pending') throw new ConflictException(`issuing CA "${ca.name}" is ${ca.status}, not waiting for its certificate`);
+      const privateKeyPem = this.fleetCa.openPrivateKey(ca.encryptedPrivateKey);
+      let cert: X509Certificate;
+      let chain;
+      try {
+        cert = new X509Certificate(certificatePem);
+        const keyDer = createPublicKey(privateKeyPem).export({ format: 'der', type: 'spki' });
+        if (!cert.publicKey.export({ format: 'der', type: 'spki' }).equals(keyDer)) {
+          throw new CaImportError(`this certificate is not for issuing CA "${ca.name}": its public key differs from the key the server generated (was the right CSR signed?)`);
+        }
+        chain = checkCaChain(cert.toString(), chainPem);
+        loadIssuingCa({ certificatePem: cert.toString(), privateKeyPem, chainPem: chain.intermediatesPem + chain.rootPem });
+      } catch (err) {
+        throw new BadRequestException(`cannot import the certificate of issuing CA "${ca.name}": ${(err as Error).message}`);
+      }
+      const after = { status: 'active' as const, certificatePem: cert.toString(), chainPem: chain.intermediatesPem, rootPem: chain.rootPem, fingerprintSha256: sha256Fingerprint(cert.toString()), notAfter: new Date(cert.validTo), activatedAt: new Date() };
+      await m.getRepository(IssuingCa).update({ id }, after);
+      await this.audit.record(m, { actor, action: 'issuing-ca.imported', subjectType: 'issuing-ca', subjectId: id, detail: { before: { status: 'pending' }, after: { status: 'active', subject: cert.subject, fingerprintSha256: after.fingerprintSha256, notAfter: after.notAfter, root: new X509Certificate(chain.rootPem).subject } } });
+      // Renewals that failed while no usable issuer existed go again now.
+      await m.query(`UPDATE "managed_certificates" SET "next_renewal_at" = now() WHERE "issuing_ca_id" = $1 AND "failure_count" > 0 AND "status" <> 'removed'`, [id]);
+      return { ...ca, ...after };
+    });
+    return this.view(row, true);
+  }
+
+  /**
+   * For labs: a root CA and an issuing CA in one step. The root key is written 0600 to the data
+   * directory (printed path) so it can later sign more issuing CAs; take it offline for real use.
+   */
+  async quickStart(name: string, actor: string): Promise<IssuingCaView & { rootKeyPath: string }> {
+    this.checkName(name);
+    const root = await createRootCa({ commonName: `${name} Root CA` });
+    const pending = await this.create(name, 'P-256', actor);
+    const csr = (await this.ds.getRepository(IssuingCa).findOneOrFail({ where: { id: pending.id } })).csrPem;
+    const certificatePem = await signIntermediate(root, csr);
+    const dir = join(this.config.dataDir, 'lab-roots');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const rootKeyPath = join(dir, `${pending.id}.root-key.pem`);
+    writeFileAtomic(rootKeyPath, root.privateKeyPem, 0o600);
+    writeFileAtomic(join(dir, `${pending.id}.root.pem`), root.certificatePem, 0o644);
+    const view = await this.importCertificate(pending.id, certificatePem, root.certificatePem, actor);
+    return { ...view, rootKeyPath };
+  }
+
+  async list(): Promise<IssuingCaView[]> {
+    const rows = await this.ds.getRepository(IssuingCa).find({ order: { createdAt: 'ASC' } });
+    return rows.map((r) => this.view(r, false));
+  }
+
+  async get(idOrName: string): Promise<IssuingCaView> {
+    return this.view(await this.find(idOrName), true);
+  }
+
+  async find(idOrName: string, m: EntityManager = this.ds.manager): Promise<IssuingCa> {
+    const repo = m.getRepository(IssuingCa);
+    const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrName);
+    const row = isUuid ? await repo.findOne({ where: { id: idOrName } }) : await repo.findOne({ where: { name: idOrName } });
+    if (!row) throw new NotFoundException(`no issuing CA "${idOrName}"`);
+    return row;
+  }
+
+  /** The CA to use when a profile names none: the only active one. */
+  async defaultActive(m: EntityManager = this.ds.manager): Promise<IssuingCa> {
+    const active = await m.getRepository(IssuingCa).find({ where: { status: 'active' } });
+    if (active.length === 1) return active[0];
+    throw new BadRequestException(
+      active.length === 0
+        ? 'no active issuing CA: create one (certfleet ca create-issuing, or certfleet ca quick-start for a lab)'
+        : `several issuing CAs are active (${active.map((a) => a.name).join(', ')}): name one with --issuer`,
+    );
+  }
+
+  /**
+   * Signs a certificate for `request` and records it, in `m`'s transaction. The caller has checked
+   * the CSR against the profile and policy.
+   */
+  async issue(m: EntityManager, caId: string, request: IssueRequest): Promise<IssuedFromCa> {
+    const row = await m.getRepository(IssuingCa).findOne({ where: { id: caId } });
+    if (!row || row.status !== 'active' || !row.certificatePem || !row.rootPem) {
+      throw new IssuerUnavailableError(`issuing CA ${row?.name ?? caId} is ${row ? row.status : 'missing'}: it cannot sign`);
+    }
+    let ca = this.loaded.get(caId);
+    if (!ca || ca.notAfter.getTime() !== row.notAfter?.getTime()) {
+      try {
+        ca = loadIssuingCa({ certificatePem: row.certificatePem, privateKeyPem: this.fleetCa.openPrivateKey(row.encryptedPrivateKey), chainPem: row.chainPem + row.rootPem });
+      } catch (err) {
+        throw new IssuerUnavailableError(`issuing CA ${row.name} cannot sign: ${(err as Error).message}`);
+      }
+      this.loaded.set(caId, ca);
+    }
+    if (ca.notAfter.getTime() <= Date.now()) throw new IssuerUnavailableError(`issuing CA ${row.name} expired on ${ca.notAfter.toISOString()}`);
+    const leaf = issueLeafCertificate(ca, { publicKeySpki: request.publicKeySpki, profile: request.profile });
+    await m.getRepository(IssuedCertificate).insert({
+      serial: leaf.serialHex,
+      issuingCaId: caId,
+      managedCertificateId: request.managedCertificateId,
+      jobId: request.jobId,
+      publicKeySha256: publicKeySha256(request.publicKeySpki),
+      fingerprintSha256: leaf.fingerprintSha256,
+      certificatePem: leaf.certificatePem,
+      notBefore: leaf.notBefore,
+      notAfter: leaf.notAfter,
+      issuedAt: new Date(),
+      revokedAt: null,
+      revocationReason: null,
+    });
+    return { leaf, chainPem: `${row.certificatePem.trim()}\n${row.chainPem}`, rootPem: row.rootPem };
+  }
+
+  /** The chain a certificate from `caId` needs (issuing CA first, without the root) and the root. */
+  async chainFor(caId: string, m: EntityManager = this.ds.manager): Promise<{ chainPem: string; rootPem: string }> {
+    const row = await m.getRepository(IssuingCa).findOneOrFail({ where: { id: caId } });
+    return { chainPem: `${(row.certificatePem ?? '').trim()}\n${row.chainPem}`, rootPem: row.rootPem ?? '' };
+  }
+
+  private checkName(name: string): void {
+    if (!NAME.test(name ?? '')) throw new BadRequestException('an issuing CA name is 1-100 letters, digits, spaces, dots, dashes or underscores');
+  }
+
+  private async assertNameFree(m: EntityManager, name: string): Promise<void> {
+    if (await m.getRepository(IssuingCa).exists({ where: { name } })) throw new ConflictException(`an issuing CA named "${name}" already exists`);
+  }
+
+  private view(r: IssuingCa, full: boolean): IssuingCaView {
+    const subject = r.certificatePem ? new X509Certificate(r.certificatePem).subject.replace(/\n/g, ', ') : null;
+    return {
+      id: r.id,
+      name: r.name,
+      status: r.status,
+      subject,
+      fingerprintSha256: r.fingerprintSha256,
+      notAfter: r.notAfter,
+      createdAt: r.createdAt,
+      activatedAt: r.activatedAt,
+      ...(r.status === 'pending' ? { csrPem: r.csrPem } : {}),
+      ...(full ? { certificatePem: r.certificatePem, chainPem: r.chainPem, rootPem: r.rootPem } : {}),
+    };
+  }
+}

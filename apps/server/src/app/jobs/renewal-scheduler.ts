@@ -1,0 +1,61 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { SERVER_CONFIG, ServerConfig } from '../../config/server-config';
+import { JobsService } from './jobs.service';
+
+/**
+ * Starts jobs for due managed certificates on an interval, and at once when asked (a new managed
+ * certificate, renew-now). Every replica may run it: the database keeps one open job per certificate.
+ */
+@Injectable()
+export class RenewalScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('RenewalScheduler');
+  private timer?: NodeJS.Timeout;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    @Inject(SERVER_CONFIG) private readonly config: ServerConfig,
+    @Inject(JobsService) private readonly jobs: JobsService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.kick(), this.config.renewal.schedulerIntervalSeconds * 1000);
+    this.timer.unref();
+    void this.kick();
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+  }
+
+  /** Runs a pass now (or right after the one in progress). */
+  kick(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.pass()
+      .catch((err) => this.logger.error(`scheduling pass failed: ${(err as Error).message}`))
+      .finally(() => {
+        this.running = null;
+        if (this.again && !this.stopped) {
+          this.again = false;
+          void this.kick();
+        }
+      });
+    return this.running;
+  }
+
+  private async pass(): Promise<void> {
+    const batch = 1000;
+    let total = 0;
+    for (let n = batch; n === batch && !this.stopped; ) {
+      n = await this.jobs.createDueJobs(new Date(), batch);
+      total += n;
+    }
+    if (total > 0) this.logger.log(`started ${total} certificate job(s)`);
+  }
+}

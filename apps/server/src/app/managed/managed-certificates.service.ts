@@ -1,0 +1,304 @@
+import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { DataSource, EntityManager, In, IsNull } from 'typeorm';
+import { checkProfile, DEFAULT_ISSUANCE_POLICY, type CertificateProfile, type ProfileKeyType } from '@certfleet/policy';
+import { renewalTime } from '@certfleet/pki';
+import type { TargetSpec } from '@certfleet/targets';
+import { SERVER_CONFIG, ServerConfig } from '../../config/server-config';
+import { Agent } from '../agents/agent.entity';
+import { AuditService } from '../audit/audit.service';
+import { InventoryItem } from '../inventory/inventory-item.entity';
+import { IssuingCasService } from '../issuing-cas/issuing-cas.service';
+import { CertificateJob, OPEN_JOB_STATES } from '../jobs/certificate-job.entity';
+import { ManagedCertificate } from './managed-certificate.entity';
+import {
+  ManagedInputError,
+  parseProfile,
+  parseTargets,
+  parseValidation,
+  redactTargets,
+  reloadTimeout,
+  renewBeforeDays,
+} from './managed-input';
+
+const DAY_MS = 86_400_000;
+
+export interface ManagedCertificateView {
+  id: string;
+  name: string;
+  agentId: string;
+  hostname: string | null;
+  issuer: { kind: 'internal'; issuingCaId: string | null; name: string | null };
+  profile: CertificateProfile;
+  targets: TargetSpec[];
+  reloadCommand: string;
+  reloadTimeoutSeconds: number;
+  validation: ManagedCertificate['validation'];
+  renewBeforeDays: number | null;
+  status: ManagedCertificate['status'];
+  currentSerial: string | null;
+  currentFingerprint: string | null;
+  notBefore: Date | null;
+  notAfter: Date | null;
+  nextRenewalAt: Date | null;
+  failureCount: number;
+  lastError: string | null;
+  adoptedFrom: string | null;
+  openJob: { id: string; state: string; attempt: number; createdAt: Date } | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ManagedDetailView extends ManagedCertificateView {
+  jobs: { id: string; reason: string; state: string; attempt: number; stage: string | null; error: string | null; issuedSerial: string | null; createdAt: Date; finishedAt: Date | null }[];
+}
+
+/** Managed certificates: what certfleet keeps issued, installed and renewed on an agent. */
+@Injectable()
+export class ManagedCertificatesService {
+  readonly policy = DEFAULT_ISSUANCE_POLICY;
+
+  constructor(
+    @Inject(SERVER_CONFIG) private readonly config: ServerConfig,
+    @Inject(DataSource) private readonly ds: DataSource,
+    @Inject(IssuingCasService) private readonly cas: IssuingCasService,
+    @Inject(AuditService) private readonly audit: AuditService,
+  ) {}
+
+  /** When a certificate with this validity is due for renewal (2/3 of its life, jittered, before CRITICAL). */
+  renewalTimeFor(m: Pick<ManagedCertificate, 'id' | 'renewBeforeDays'>, notBefore: Date, notAfter: Date): Date {
+    return renewalTime({
+      notBefore,
+      notAfter,
+      renewBeforeMs: m.renewBeforeDays === null ? undefined : m.renewBeforeDays * DAY_MS,
+      criticalMs: this.config.expiry.criticalDays * DAY_MS,
+      jitterKey: m.id,
+    });
+  }
+
+  async create(body: Record<string, unknown>, actor: string): Promise<ManagedCertificateView> {
+    const input = this.parse(body);
+    const id = await this.ds.transaction(async (m) => {
+      const agent = await this.agent(m, String(body.agentId ?? ''));
+      const ca = body.issuer ? await this.cas.find(String(body.issuer), m) : await this.cas.defaultActive(m);
+      if (ca.status === 'retired') throw new BadRequestException(`issuing CA "${ca.name}" is retired`);
+      await this.assertNameFree(m, input.name);
+      const row = await m.getRepository(ManagedCertificate).save({
+        ...input,
+        agentId: agent.id,
+        issuerKind: 'internal',
+        issuingCaId: ca.id,
+        status: 'pending',
+        nextRenewalAt: new Date(),
+        failureCount: 0,
+        currentSerial: null,
+        currentFingerprint: null,
+        notBefore: null,
+        notAfter: null,
+        lastError: null,
+        adoptedFrom: null,
+        removedAt: null,
+      });
+      await this.audit.record(m, { actor, action: 'managed.created', subjectType: 'managed-certificate', subjectId: row.id, detail: { after: this.auditable(row, ca.name, agent.hostname) } });
+      return row.id;
+    });
+    return this.get(id);
+  }
+
+  /**
+   * Takes over a certificate discovery found: same names, key type and lifetime, installed where it
+   * is now. It keeps being used until its renewal time; then certfleet issues the successor.
+   */
+  async adopt(body: Record<string, unknown>, actor: string): Promise<ManagedCertificateView> {
+    const fingerprint = String(body.fingerprint ?? '').toLowerCase().replace(/:/g, '');
+    if (!/^[0-9a-f]{64}$/.test(fingerprint)) throw new BadRequestException('fingerprint must be the SHA-256 of the discovered certificate (64 hex digits)');
+    const found = await this.ds.getRepository(InventoryItem).find({ where: { agentId: String(body.agentId ?? ''), kind: 'certificate', fingerprintSha256: fingerprint } });
+    if (found.length === 0) throw new NotFoundException(`agent ${body.agentId} has reported no certificate with fingerprint ${fingerprint}`);
+    const item = found.find((i) => i.entry === '0') ?? found[0];
+    const d = item.detail as {
+      format: string; dnsNames: string[]; ipAddresses: string[]; keyAlgorithm: string; keySize: number; keyCurve: string; isCa: boolean;
+      pairedKey?: { path: string; sameFile: boolean }; chainLength: number; subject: string;
+    };
+    if (d.isCa) throw new BadRequestException('this is a CA certificate: certfleet manages end-entity certificates');
+    if (d.format !== 'pem') throw new BadRequestException(`adopting a ${d.format} file needs explicit targets; give "targets" (e.g. pkcs12 or java-keystore with its password)`);
+    const keyType = keyTypeOf(d.keyAlgorithm, d.keySize, d.keyCurve);
+    let targets: TargetSpec[];
+    if (body.targets) targets = parseTargets(body.targets);
+    else if (!d.pairedKey) throw new BadRequestException(`no private key was found for ${item.path}: give "targets" explicitly`);
+    else if (d.pairedKey.sameFile) targets = [{ kind: 'combined-pem', path: item.path }];
+    else if (found.length > 1 || Number(item.entry) > 0 || d.chainLength > 1) targets = [{ kind: 'fullchain-pem', path: item.path, keyPath: d.pairedKey.path }];
+    else targets = [{ kind: 'pem-files', certPath: item.path, keyPath: d.pairedKey.path }];
+    const lifetimeDays = item.notBefore && item.notAfter ? Math.max(1, Math.round((item.notAfter.getTime() - item.notBefore.getTime()) / DAY_MS)) : 90;
+    const profileBody = {
+      keyType,
+      dnsNames: d.dnsNames,
+      ipAddresses: d.ipAddresses,
+      validityDays: Math.min(lifetimeDays, this.policy.maxValidityDays),
+      usages: ['tls-server'],
+      ...(body.profile as object | undefined),
+    };
+    const input = this.parse({ ...body, name: body.name ?? (d.dnsNames[0] || item.path), profile: profileBody, targets });
+    const id = await this.ds.transaction(async (m) => {
+      const agent = await this.agent(m, item.agentId);
+      const ca = body.issuer ? await this.cas.find(String(body.issuer), m) : await this.cas.defaultActive(m);
+      await this.assertNameFree(m, input.name);
+      const draft = m.getRepository(ManagedCertificate).create({
+        ...input,
+        agentId: agent.id,
+        issuerKind: 'internal',
+        issuingCaId: ca.id,
+        status: 'active',
+        failureCount: 0,
+        currentSerial: item.serial,
+        currentFingerprint: fingerprint,
+        notBefore: item.notBefore,
+        notAfter: item.notAfter,
+        lastError: null,
+        adoptedFrom: fingerprint,
+        removedAt: null,
+      });
+      const row = await m.getRepository(ManagedCertificate).save(draft);
+      const due = row.notBefore && row.notAfter ? this.renewalTimeFor(row, row.notBefore, row.notAfter) : new Date();
+      await m.getRepository(ManagedCertificate).update({ id: row.id }, { nextRenewalAt: due });
+      await this.audit.record(m, { actor, action: 'managed.adopted', subjectType: 'managed-certificate', subjectId: row.id, detail: { adoptedFrom: { path: item.path, fingerprint, serial: item.serial, subject: d.subject }, after: { ...this.auditable(row, ca.name, agent.hostname), nextRenewalAt: due } } });
+      return row.id;
+    });
+    return this.get(id);
+  }
+
+  async list(filter: { agentId?: string; status?: string } = {}): Promise<ManagedCertificateView[]> {
+    const rows = await this.ds.getRepository(ManagedCertificate).find({
+      where: { removedAt: IsNull(), ...(filter.agentId ? { agentId: filter.agentId } : {}), ...(filter.status ? { status: filter.status as ManagedCertificate['status'] } : {}) },
+      order: { name: 'ASC' },
+    });
+    return this.views(rows);
+  }
+
+  async get(idOrName: string): Promise<ManagedDetailView> {
+    const row = await this.find(idOrName);
+    const [view] = await this.views([row]);
+    const jobs = await this.ds.getRepository(CertificateJob).find({ where: { managedCertificateId: row.id }, order: { createdAt: 'DESC' }, take: 20 });
+    return { ...view, jobs: jobs.map((j) => ({ id: j.id, reason: j.reason, state: j.state, attempt: j.attempt, stage: j.stage, error: j.error, issuedSerial: j.issuedSerial, createdAt: j.createdAt, finishedAt: j.finishedAt })) };
+  }
+
+  /** Due now: the scheduler starts a job on its next pass (immediately if it is idle). */
+  async renewNow(idOrName: string, actor: string): Promise<ManagedDetailView> {
+    const row = await this.find(idOrName);
+    await this.ds.transaction(async (m) => {
+      const open = await m.getRepository(CertificateJob).findOne({ where: { managedCertificateId: row.id, state: In([...OPEN_JOB_STATES]) } });
+      if (open) throw new ConflictException(`a job is already running for "${row.name}" (${open.id}, ${open.state})`);
+      await m.getRepository(ManagedCertificate).update({ id: row.id }, { nextRenewalAt: new Date() });
+      await this.audit.record(m, { actor, action: 'managed.renew-requested', subjectType: 'managed-certificate', subjectId: row.id, detail: { before: { nextRenewalAt: row.nextRenewalAt }, after: { nextRenewalAt: new Date() } } });
+    });
+    return this.get(row.id);
+  }
+
+  /** Stops managing (files on the host are left as they are); open jobs are cancelled. */
+  async remove(idOrName: string, actor: string): Promise<void> {
+    const row = await this.find(idOrName);
+    await this.ds.transaction(async (m) => {
+      await m.getRepository(CertificateJob).update({ managedCertificateId: row.id, state: In([...OPEN_JOB_STATES]) }, { state: 'cancelled', finishedAt: new Date(), error: 'managed certificate removed' });
+      await m.getRepository(ManagedCertificate).update({ id: row.id }, { status: 'removed', removedAt: new Date(), nextRenewalAt: null });
+      await this.audit.record(m, { actor, action: 'managed.removed', subjectType: 'managed-certificate', subjectId: row.id, detail: { before: { status: row.status, name: row.name }, after: { status: 'removed' } } });
+    });
+  }
+
+  async find(idOrName: string, m: EntityManager = this.ds.manager): Promise<ManagedCertificate> {
+    const repo = m.getRepository(ManagedCertificate);
+    const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrName);
+    const row = isUuid
+      ? await repo.findOne({ where: { id: idOrName, removedAt: IsNull() } })
+      : await repo.findOne({ where: { name: idOrName, removedAt: IsNull() } });
+    if (!row) throw new NotFoundException(`no managed certificate "${idOrName}"`);
+    return row;
+  }
+
+  private parse(body: Record<string, unknown>) {
+    try {
+      const name = String(body.name ?? '').trim();
+      if (!name || name.length > 200) throw new ManagedInputError('name is required (at most 200 characters)');
+      const profile = parseProfile(body.profile);
+      const violations = checkProfile(profile, this.policy);
+      if (violations.length) throw new ManagedInputError(`the profile breaks the issuance policy: ${violations.map((v) => `${v.code}: ${v.message}`).join('; ')}`);
+      const reloadCommand = body.reloadCommand === undefined || body.reloadCommand === null ? '' : String(body.reloadCommand);
+      return {
+        name,
+        profile,
+        targets: parseTargets(body.targets),
+        reloadCommand,
+        reloadTimeoutSeconds: reloadTimeout(body.reloadTimeoutSeconds),
+        validation: parseValidation(body.validation),
+        renewBeforeDays: renewBeforeDays(body.renewBeforeDays),
+      };
+    } catch (err) {
+      if (err instanceof ManagedInputError) throw new BadRequestException(err.message);
+      throw err;
+    }
+  }
+
+  private async agent(m: EntityManager, id: string): Promise<Agent> {
+    const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+    const agent = isUuid ? await m.getRepository(Agent).findOne({ where: { id } }) : await m.getRepository(Agent).findOne({ where: { hostname: id } });
+    if (!agent) throw new NotFoundException(`no enrolled agent "${id}"`);
+    if (agent.disabledAt) throw new BadRequestException(`agent ${agent.id} is disabled`);
+    return agent;
+  }
+
+  private async assertNameFree(m: EntityManager, name: string): Promise<void> {
+    if (await m.getRepository(ManagedCertificate).exists({ where: { name, removedAt: IsNull() } })) throw new ConflictException(`a managed certificate named "${name}" already exists`);
+  }
+
+  private auditable(row: ManagedCertificate, issuer: string, hostname: string) {
+    return { name: row.name, agentId: row.agentId, hostname, issuer, profile: row.profile, targets: redactTargets(row.targets), reloadCommand: row.reloadCommand, validation: row.validation, renewBeforeDays: row.renewBeforeDays };
+  }
+
+  private async views(rows: ManagedCertificate[]): Promise<ManagedCertificateView[]> {
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.id);
+    const [agents, cas, jobs] = await Promise.all([
+      this.ds.getRepository(Agent).find({ where: { id: In([...new Set(rows.map((r) => r.agentId))]) } }),
+      this.cas.list(),
+      this.ds.getRepository(CertificateJob).find({ where: { managedCertificateId: In(ids), state: In([...OPEN_JOB_STATES]) } }),
+    ]);
+    const host = new Map(agents.map((a) => [a.id, a.hostname]));
+    const caName = new Map(cas.map((c) => [c.id, c.name]));
+    const open = new Map(jobs.map((j) => [j.managedCertificateId, j]));
+    return rows.map((r) => {
+      const job = open.get(r.id);
+      return {
+        id: r.id,
+        name: r.name,
+        agentId: r.agentId,
+        hostname: host.get(r.agentId) ?? null,
+        issuer: { kind: 'internal', issuingCaId: r.issuingCaId, name: r.issuingCaId ? caName.get(r.issuingCaId) ?? null : null },
+        profile: r.profile,
+        targets: redactTargets(r.targets),
+        reloadCommand: r.reloadCommand,
+        reloadTimeoutSeconds: r.reloadTimeoutSeconds,
+        validation: r.validation,
+        renewBeforeDays: r.renewBeforeDays,
+        status: r.status,
+        currentSerial: r.currentSerial,
+        currentFingerprint: r.currentFingerprint,
+        notBefore: r.notBefore,
+        notAfter: r.notAfter,
+        nextRenewalAt: r.nextRenewalAt,
+        failureCount: r.failureCount,
+        lastError: r.lastError,
+        adoptedFrom: r.adoptedFrom,
+        openJob: job ? { id: job.id, state: job.state, attempt: job.attempt, createdAt: job.createdAt } : null,
+        createdAt: r.createdAt,
+        updatedAt: r.updatedAt,
+      };
+    });
+  }
+}
+
+function keyTypeOf(algorithm: string, size: number, curve: string): ProfileKeyType {
+  if (algorithm === 'EC') {
+    if (/384/.test(curve)) return 'ec-p384';
+    return 'ec-p256';
+  }
+  if (algorithm === 'RSA') return size >= 4096 ? 'rsa-4096' : size >= 3072 ? 'rsa-3072' : 'rsa-2048';
+  throw new BadRequestException(`cannot manage a ${algorithm} key; give "profile.keyType" explicitly`);
+}
+

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { IssuingCasModule } from '../issuing-cas/issuing-cas.module';
+import { JobsService } from '../jobs/jobs.service';
+import { RenewalScheduler } from '../jobs/renewal-scheduler';
+import { ManagedCertificatesController } from './managed-certificates.controller';
+import { ManagedCertificatesService } from './managed-certificates.service';
+
+/** Managed certificates and the jobs that keep them renewed (one module: they share their tables). */
+@Module({
+  imports: [AuditModule, IssuingCasModule],
+  providers: [ManagedCertificatesService, JobsService, RenewalScheduler],
+  controllers: [ManagedCertificatesController],
+  exports: [ManagedCertificatesService, JobsService, RenewalScheduler],
+})
+export class ManagedModule {}
