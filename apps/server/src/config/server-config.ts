@@ -14,6 +14,8 @@ export interface ServerConfig {
   caEncryptionKey?: string;
   agentCertificateValidityHours: number;
   heartbeatIntervalSeconds: number;
+  /** Days after its identity certificate expired that an agent may still RecoverIdentity; 0 disables recovery. */
+  identityGraceDays: number;
   renewal: {
     /** How often the scheduler looks for due managed certificates. */
     schedulerIntervalSeconds: number;
@@ -66,6 +68,7 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
     caEncryptionKey: env.CERTFLEET_CA_ENCRYPTION_KEY || undefined,
     agentCertificateValidityHours: int(env, 'CERTFLEET_AGENT_CERT_HOURS', 24 * 30, 1, 24 * 398),
     heartbeatIntervalSeconds: int(env, 'CERTFLEET_HEARTBEAT_SECONDS', 30, 1, 3600),
+    identityGraceDays: int(env, 'CERTFLEET_IDENTITY_GRACE_DAYS', 30, 0, 365),
     renewal: {
       schedulerIntervalSeconds: int(env, 'CERTFLEET_SCHEDULER_SECONDS', 5, 1, 3600),
       failuresBeforeFailing: int(env, 'CERTFLEET_RENEWAL_FAILURES', 3, 1, 100),

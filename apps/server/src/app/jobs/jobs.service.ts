@@ -121,7 +121,7 @@ export class JobsService {
 
     try {
       const issued = await this.ds.transaction(async (m) => {
-        const locked = await m.getRepository(CertificateJob).findOne({ where: { id: job.id }, lock: this.lockMode() });
+        const locked = await m.getRepository(CertificateJob).findOne({ where: { id: job.id }, lock: { mode: 'pessimistic_write' } });
         if (!locked || locked.state !== 'queued') return null; // another replica or a duplicate got here first
         const result = await this.cas.issue(m, managed.issuingCaId!, {
           publicKeySpki: spki,
@@ -156,7 +156,7 @@ export class JobsService {
     const state = FINAL_STATES[r.outcome];
     if (!state) return ack;
     await this.ds.transaction(async (m) => {
-      const job = await m.getRepository(CertificateJob).findOne({ where: { id: r.jobId }, lock: this.lockMode() });
+      const job = await m.getRepository(CertificateJob).findOne({ where: { id: r.jobId }, lock: { mode: 'pessimistic_write' } });
       if (!job || job.agentId !== agentId || !OPEN_JOB_STATES.includes(job.state)) return; // unknown, foreign or already final
       const managed = await m.getRepository(ManagedCertificate).findOneOrFail({ where: { id: job.managedCertificateId } });
       const finished = { state, stage: r.stage.slice(0, 16) || null, error: r.error ? r.error.slice(0, 4000) : null, agentDurationMs: r.durationMs, finishedAt: new Date() };
@@ -194,7 +194,7 @@ export class JobsService {
   /** Ends the job as failed before anything was issued, and tells the agent why. */
   private async refuse(job: CertificateJob, managed: ManagedCertificate, stage: string, reasons: string[], agentId: string): Promise<ServerMessage> {
     await this.ds.transaction(async (m) => {
-      const locked = await m.getRepository(CertificateJob).findOne({ where: { id: job.id }, lock: this.lockMode() });
+      const locked = await m.getRepository(CertificateJob).findOne({ where: { id: job.id }, lock: { mode: 'pessimistic_write' } });
       if (!locked || locked.state !== 'queued') return;
       await m.getRepository(CertificateJob).update({ id: job.id }, { state: 'failed', stage, error: reasons.join('; ').slice(0, 4000), finishedAt: new Date() });
       const fresh = await m.getRepository(ManagedCertificate).findOneOrFail({ where: { id: managed.id } });
@@ -222,10 +222,5 @@ export class JobsService {
     if (ids.length === 0) return new Map();
     const rows = await this.ds.getRepository(ManagedCertificate).find({ where: { id: In([...new Set(ids)]) } });
     return new Map(rows.map((r) => [r.id, r]));
-  }
-
-  /** Row locks on PostgreSQL; PGlite runs one transaction at a time anyway. */
-  private lockMode(): { mode: 'pessimistic_write' } | undefined {
-    return this.config.databaseUrl ? { mode: 'pessimistic_write' } : undefined;
   }
 }

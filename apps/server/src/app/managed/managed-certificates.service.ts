@@ -7,10 +7,12 @@ import { SERVER_CONFIG, ServerConfig } from '../../config/server-config';
 import { Agent } from '../agents/agent.entity';
 import { AuditService } from '../audit/audit.service';
 import { InventoryItem } from '../inventory/inventory-item.entity';
+import { IssuedCertificate } from '../issuing-cas/issued-certificate.entity';
 import { IssuingCasService } from '../issuing-cas/issuing-cas.service';
 import { CertificateJob, OPEN_JOB_STATES } from '../jobs/certificate-job.entity';
 import { ManagedCertificate } from './managed-certificate.entity';
 import {
+  certificatePathOf,
   ManagedInputError,
   parseProfile,
   parseTargets,
@@ -200,6 +202,56 @@ export class ManagedCertificatesService {
       await m.getRepository(ManagedCertificate).update({ id: row.id }, { status: 'removed', removedAt: new Date(), nextRenewalAt: null });
       await this.audit.record(m, { actor, action: 'managed.removed', subjectType: 'managed-certificate', subjectId: row.id, detail: { before: { status: row.status, name: row.name }, after: { status: 'removed' } } });
     });
+  }
+
+  /**
+   * After an agent's inventory report: a managed certificate whose file now holds a newer
+   * certificate that certfleet did not issue (someone ran certbot by hand) is re-adopted: the
+   * discovered certificate becomes the current one and renewal is planned from it, instead of
+   * renewing a second time. Returns how many were re-adopted.
+   */
+  async reconcileWithInventory(agentId: string): Promise<number> {
+    const managed = await this.ds.getRepository(ManagedCertificate).find({ where: { agentId, removedAt: IsNull() } });
+    let readopted = 0;
+    for (const mc of managed) {
+      const paths = [...new Set(mc.targets.map(certificatePathOf))];
+      const items = await this.ds.getRepository(InventoryItem).find({ where: { agentId, kind: 'certificate', path: In(paths) } });
+      const leaves = items.filter((i) => i.fingerprintSha256 && i.notAfter && !(i.detail as { isCa?: boolean }).isCa);
+      if (leaves.length === 0 || leaves.some((i) => i.fingerprintSha256 === mc.currentFingerprint)) continue;
+      const ours = new Set(
+        (await this.ds.getRepository(IssuedCertificate).find({ where: { managedCertificateId: mc.id }, select: { fingerprintSha256: true } })).map((c) => c.fingerprintSha256),
+      );
+      if (leaves.some((i) => ours.has(i.fingerprintSha256!))) continue; // our own new certificate; its job result settles it
+      const newest = leaves.sort((a, b) => b.notAfter!.getTime() - a.notAfter!.getTime())[0];
+      if (mc.notAfter && newest.notAfter!.getTime() <= mc.notAfter.getTime()) continue; // older than what we track: not a replacement
+      const names = new Set([...((newest.detail as { dnsNames?: string[] }).dnsNames ?? []), ...((newest.detail as { ipAddresses?: string[] }).ipAddresses ?? [])]);
+      if (![...mc.profile.dnsNames, ...mc.profile.ipAddresses].every((n) => names.has(n))) continue; // not a stand-in for this certificate
+      await this.ds.transaction(async (m) => {
+        const fresh = await m.getRepository(ManagedCertificate).findOneOrFail({ where: { id: mc.id } });
+        if (fresh.currentFingerprint !== mc.currentFingerprint || fresh.removedAt) return;
+        const nextRenewalAt = newest.notBefore ? this.renewalTimeFor(fresh, newest.notBefore, newest.notAfter!) : new Date();
+        const after = { status: 'active' as const, currentSerial: newest.serial, currentFingerprint: newest.fingerprintSha256, notBefore: newest.notBefore, notAfter: newest.notAfter, nextRenewalAt, failureCount: 0, lastError: null };
+        // A renewal that has not been signed yet is no longer needed.
+        const cancelled = await m.getRepository(CertificateJob).find({ where: { managedCertificateId: mc.id, state: 'queued' } });
+        if (cancelled.length) await m.getRepository(CertificateJob).update({ id: In(cancelled.map((j) => j.id)) }, { state: 'cancelled', error: 'replaced out of band; re-adopted', finishedAt: new Date() });
+        await m.getRepository(ManagedCertificate).update({ id: mc.id }, after);
+        await this.audit.record(m, {
+          actor: 'system:discovery',
+          action: 'managed.readopted',
+          subjectType: 'managed-certificate',
+          subjectId: mc.id,
+          detail: {
+            path: newest.path,
+            issuer: newest.issuer,
+            cancelledJobs: cancelled.map((j) => j.id),
+            before: { status: fresh.status, serial: fresh.currentSerial, fingerprint: fresh.currentFingerprint, notAfter: fresh.notAfter },
+            after: { status: 'active', serial: newest.serial, fingerprint: newest.fingerprintSha256, notAfter: newest.notAfter, nextRenewalAt },
+          },
+        });
+        readopted++;
+      });
+    }
+    return readopted;
   }
 
   async find(idOrName: string, m: EntityManager = this.ds.manager): Promise<ManagedCertificate> {

@@ -2,13 +2,16 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { Server, ServerDuplexStream } from '@grpc/grpc-js';
 import { AgentMessage, AgentServiceService, EnrollmentServiceService, ServerMessage } from '@certfleet/proto';
 import { AgentsService } from '../../../app/agents/agents.service';
+import { IdentityRecoveryService } from '../../../app/agents/identity-recovery.service';
 import { EnrollmentService } from '../../../app/enrollment/enrollment.service';
 import { FleetCaService } from '../../../app/fleet-ca/fleet-ca.service';
 import { InventoryReportService } from '../../../app/inventory/inventory-report.service';
 import { JobsService } from '../../../app/jobs/jobs.service';
+import { ManagedCertificatesService } from '../../../app/managed/managed-certificates.service';
 import { SERVER_CONFIG, ServerConfig } from '../../../config/server-config';
 import { AgentSession, AgentSessionRegistry } from './agent-session';
 import { enrollHandler } from './enrollment.handler';
+import { recoverIdentityHandler } from './recover-identity.handler';
 import { renewIdentityHandler } from './renew-identity.handler';
 import { agentPortCredentials } from './tls-credentials';
 
@@ -26,8 +29,10 @@ export class AgentGrpcServer implements OnApplicationBootstrap, OnApplicationShu
     @Inject(FleetCaService) private readonly ca: FleetCaService,
     @Inject(EnrollmentService) private readonly enrollment: EnrollmentService,
     @Inject(AgentsService) private readonly agents: AgentsService,
+    @Inject(IdentityRecoveryService) private readonly recovery: IdentityRecoveryService,
     @Inject(InventoryReportService) private readonly reports: InventoryReportService,
     @Inject(JobsService) private readonly jobs: JobsService,
+    @Inject(ManagedCertificatesService) private readonly managed: ManagedCertificatesService,
   ) {
     this.jobs.attachDelivery({
       send: (agentId, message) => {
@@ -47,11 +52,12 @@ export class AgentGrpcServer implements OnApplicationBootstrap, OnApplicationShu
       'grpc.http2.min_ping_interval_without_data_ms': 10_000,
       'grpc.max_receive_message_length': 16 * 1024 * 1024,
     });
-    server.addService(EnrollmentServiceService, { enroll: enrollHandler(this.enrollment) });
+    server.addService(EnrollmentServiceService, { enroll: enrollHandler(this.enrollment), recoverIdentity: recoverIdentityHandler(this.recovery) });
     const deps = {
       agents: this.agents,
       reports: this.reports,
       jobs: this.jobs,
+      reconcile: (agentId: string) => this.managed.reconcileWithInventory(agentId),
       heartbeatIntervalSeconds: this.config.heartbeatIntervalSeconds,
       registry: this.sessions,
     };

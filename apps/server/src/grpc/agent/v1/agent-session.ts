@@ -11,6 +11,8 @@ export interface SessionDeps {
   agents: AgentsService;
   reports: InventoryReportService;
   jobs: JobsService;
+  /** After an applied report: notice managed certificates replaced out of band. */
+  reconcile(agentId: string): Promise<unknown>;
   heartbeatIntervalSeconds: number;
   registry: AgentSessionRegistry;
 }
@@ -139,6 +141,7 @@ export class AgentSession {
           ack = { sequence: p.value.sequence, fullSyncRequired: false, error: `report refused: ${(err as Error).message}` };
         }
         this.send({ payload: { $case: 'ack', value: ack } });
+        if (!ack.error && !ack.fullSyncRequired) await this.deps.reconcile(agentId);
         return;
       }
     }
