@@ -174,7 +174,7 @@ describe.each(['pglite', 'postgresql'] as const)('certificate jobs on %s', (data
       agentId: AGENT, itemKey: `cert:/srv/by-hand/fullchain.pem#0|${fp}`, kind: 'certificate', path: '/srv/by-hand/fullchain.pem', entry: '0', fingerprintSha256: fp,
       subject: 'CN=www.example.test', issuer: 'CN=www.example.test', serial, notBefore: new Date(now - 60_000), notAfter: new Date(now + 60 * 86_400_000),
       detail: { isCa: false, dnsNames: ['www.example.test'], ipAddresses: ['10.0.0.5'] }, der: null, seenSequence: '1', firstSeenAt: new Date(), updatedAt: new Date(),
-    });
+    } as InventoryItem);
     expect(await managed.reconcileWithInventory(AGENT)).toBe(1);
     const row = await ds.getRepository(ManagedCertificate).findOneOrFail({ where: { id: mc.id } });
     expect(row).toMatchObject({ status: 'active', currentFingerprint: fp, currentSerial: serial });
