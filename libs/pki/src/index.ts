@@ -6,3 +6,4 @@ export * from './authority';
 export * from './requests';
 export * from './hierarchy';
 export * from './renewal';
+export * from './issuance';
