@@ -38,6 +38,7 @@ probe default-jre-headless "keytool: Java keystore tests"             have keyto
 probe postgresql           "initdb/pg_ctl: throwaway test database"   have_postgres_server
 probe python3-cryptography "python3 cryptography: cert-corpus.sh"     have_python_cryptography
 probe procps               "ps/pkill: process checks"                 have ps
+probe faketime             "libfaketime: expired-identity e2e"        have faketime
 
 printf '%s\n' "${report[@]}"
 if [ ${#missing[@]} -eq 0 ]; then

@@ -4,6 +4,7 @@ import { toInventoryItems } from '../inventory/inventory-items';
 import { InventoryTracker } from '../inventory/inventory-tracker';
 import { Outbox } from '../inventory/outbox';
 import { Logger } from '../log';
+import { identityExpired, recoverIdentityWithRetry } from '../identity/identity-recovery';
 import { identityRenewalDue, renewIdentity } from '../identity/identity-renewal';
 import { AgentSession } from '../session/agent-session';
 import { AgentIdentity, certificateExpiry, loadIdentity } from '../state/identity';
@@ -25,6 +26,7 @@ export class AgentRunner {
   private scanning: Promise<void> | null = null;
   private rescan = false;
   private stopped = false;
+  private readonly lifetime = new AbortController();
 
   constructor(private readonly config: AgentConfig, private readonly log: Logger) {
     this.state = new StateDir(config.stateDir);
@@ -41,7 +43,7 @@ export class AgentRunner {
   }
 
   start(): void {
-    this.session.start();
+    void this.startSession();
     void this.scanNow();
     void this.renewIdentityIfDue();
     this.identityTimer = setInterval(() => void this.renewIdentityIfDue(), IDENTITY_CHECK_MS);
@@ -69,6 +71,20 @@ export class AgentRunner {
     } finally {
       this.renewing = false;
     }
+  }
+
+  /** mTLS refuses an identity that expired while offline: recover it first (retrying until it works). */
+  private async startSession(): Promise<void> {
+    if (identityExpired(this.identity)) {
+      this.renewing = true; // no RenewIdentity attempts with the expired certificate meanwhile
+      const recovered = await recoverIdentityWithRetry(this.identity, this.state, this.log, { signal: this.lifetime.signal });
+      this.renewing = false;
+      if (!recovered) return;
+      this.identity = recovered;
+      this.session.stop();
+      this.session = this.newSession(recovered);
+    }
+    if (!this.stopped) this.session.start();
   }
 
   private newSession(identity: AgentIdentity): AgentSession {
@@ -99,6 +115,7 @@ export class AgentRunner {
 
   stop(): void {
     this.stopped = true;
+    this.lifetime.abort();
     clearTimeout(this.timer);
     clearInterval(this.identityTimer);
     this.session.stop();
