@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { JobOutcome, type JobCsr, type JobResult, type ServerMessage } from '@certfleet/proto';
 import { verifyCsrFast, CsrRejectedError } from '@certfleet/pki';
-import { checkCsrAgainstProfile } from '@certfleet/policy';
+import { checkCsrAgainstProfile, verifiedCsrMeetsProfile } from '@certfleet/policy';
 import { SERVER_CONFIG, ServerConfig } from '../../config/server-config';
 import { queryRows } from '../../database/query-rows';
 import { AuditEntry, AuditService } from '../audit/audit.service';
@@ -106,18 +106,23 @@ export class JobsService {
     const managed = await this.ds.getRepository(ManagedCertificate).findOne({ where: { id: job.managedCertificateId } });
     if (!managed || managed.removedAt) return reject(job.id, ['the managed certificate was removed']);
 
-    let spki: Buffer;
+    let csr: ReturnType<typeof verifyCsrFast>;
     try {
-      spki = verifyCsrFast(msg.csrPem).publicKeySpki;
+      csr = verifyCsrFast(msg.csrPem);
     } catch (err) {
       const reason = err instanceof CsrRejectedError ? `the CSR was refused: ${err.reason}` : `the CSR was refused: ${(err as Error).message}`;
       return this.refuse(job, managed, 'csr', [reason], agentId);
     }
+    const spki = csr.publicKeySpki;
     const keySha = publicKeySha256(spki);
     if (job.state === 'issued') return this.reissue(job, keySha);
 
-    const violations = await checkCsrAgainstProfile(msg.csrPem, managed.profile, this.managed.policy);
-    if (violations.length) return this.refuse(job, managed, 'csr', violations.map((v) => `${v.code}: ${v.message}`), agentId);
+    if (!verifiedCsrMeetsProfile(csr, managed.profile, this.managed.policy)) {
+      // Slow path, only for refusals: every reason, precisely.
+      const violations = await checkCsrAgainstProfile(msg.csrPem, managed.profile, this.managed.policy);
+      const reasons = violations.length ? violations.map((v) => `${v.code}: ${v.message}`) : ['the CSR does not match the profile'];
+      return this.refuse(job, managed, 'csr', reasons, agentId);
+    }
 
     try {
       const issued = await this.ds.transaction(async (m) => {
