@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { ApiSettings, CliError, resolveApiSettings } from './api/api-client';
 import { agentsCommand } from './commands/agents.command';
+import { auditCommand } from './commands/audit.command';
 import { caCommand } from './commands/ca.command';
 import { certsCommand } from './commands/certs.command';
+import { managedCommand } from './commands/managed.command';
 import { tokenCommand } from './commands/token.command';
 
 const USAGE = `certfleet: administer a certfleet control server over its REST API
@@ -11,8 +13,36 @@ Usage:
   certfleet token create --ttl 1h [--description TEXT] [--json]
   certfleet agents [--json]
   certfleet certs [--expiring 30d] [--agent ID|HOSTNAME] [--issuer TEXT] [--status OK|WARNING|CRITICAL|EXPIRED] [--limit N] [--json]
+
+  Internal PKI (the root stays offline; issuing CA keys never leave the server):
   certfleet ca init-root --cn NAME --out DIR [--passphrase-file FILE]        (offline)
+  certfleet ca create-issuing --name NAME [--curve P-256|P-384] [--organization O] --csr-out FILE
   certfleet ca sign-intermediate --root-cert F --root-key F --csr F --out F   (offline)
+  certfleet ca import-issuing ID|NAME --certificate FILE --chain FILE
+  certfleet ca quick-start --name NAME                                       (lab: root + issuing CA)
+  certfleet ca list [--json]
+  certfleet ca show ID|NAME [--json] [--csr-out FILE]
+
+  Managed certificates (issued, installed by the agent, renewed before expiry):
+  certfleet managed add --name N --agent ID|HOSTNAME [--issuer CA] --dns NAME... [--ip IP...]
+        [--key-type ec-p256|ec-p384|rsa-2048|rsa-3072|rsa-4096] [--validity-days N]
+        [--usage tls-server|tls-client|code-signing]... [--cn CN] --target SPEC... [--reload CMD]
+        [--reload-timeout S] [--validate host:port[/sni]] [--renew-before-days N] [--json]
+  certfleet managed adopt --agent ID|HOSTNAME --fingerprint SHA256 [--name N] [--issuer CA]
+        [--reload CMD] [--validate host:port[/sni]] [--target SPEC...]
+  certfleet managed list [--agent ID|HOSTNAME] [--status pending|active|failing] [--json]
+  certfleet managed show ID|NAME [--json]
+  certfleet managed renew-now ID|NAME
+  certfleet managed remove ID|NAME
+  Target SPEC: pem:cert=/p/c.pem,key=/p/k.pem[,chain=/p/ch.pem] | fullchain:path=/p/f.pem,key=/p/k.pem
+        | combined:path=/p/x.pem | pkcs12:path=/p/x.p12,password-file=/p/pw[,alias=a]
+        | jks:path=/p/x.jks,password-file=/p/pw[,alias=a][,key-password-file=/p/kpw]
+        Passwords are read from files so they stay out of shell history and ps
+        ("certfleet managed help" for more).
+
+  Audit trail:
+  certfleet audit [--subject TYPE[:ID]] [--action PREFIX*] [--actor A] [--since ISO|30d|12h] [--limit N | --all] [--json]
+  certfleet audit verify
 
 Global options (before the command): --server URL (or CERTFLEET_URL, default http://127.0.0.1:8080),
   --token TOKEN (or CERTFLEET_TOKEN), --token-file FILE (or CERTFLEET_TOKEN_FILE; default
@@ -43,7 +73,11 @@ export async function main(argv: string[]): Promise<number> {
     case 'certs':
       return certsCommand(args, api);
     case 'ca':
-      return caCommand(args);
+      return caCommand(args, api);
+    case 'managed':
+      return managedCommand(args, api);
+    case 'audit':
+      return auditCommand(args, api);
     case 'help':
     case '--help':
     case '-h':

@@ -40,7 +40,7 @@ export function resolveApiSettings(flags: { server?: string; token?: string; tok
 }
 
 /** Calls the REST API; turns HTTP and network failures into messages a person can act on. */
-export async function callApi<T>(settings: ApiSettings, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+export async function callApi<T>(settings: ApiSettings, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
   let response: Response;
   try {
     response = await fetch(settings.baseUrl + path, {

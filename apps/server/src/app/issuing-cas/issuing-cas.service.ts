@@ -110,7 +110,7 @@ export class IssuingCasService {
       }
       const after = { status: 'active' as const, certificatePem: cert.toString(), chainPem: chain.intermediatesPem, rootPem: chain.rootPem, fingerprintSha256: sha256Fingerprint(cert.toString()), notAfter: new Date(cert.validTo), activatedAt: new Date() };
       await m.getRepository(IssuingCa).update({ id }, after);
-      await this.audit.record(m, { actor, action: 'issuing-ca.imported', subjectType: 'issuing-ca', subjectId: id, detail: { before: { status: 'pending' }, after: { status: 'active', subject: cert.subject, fingerprintSha256: after.fingerprintSha256, notAfter: after.notAfter, root: new X509Certificate(chain.rootPem).subject } } });
+      await this.audit.record(m, { actor, action: 'issuing-ca.imported', subjectType: 'issuing-ca', subjectId: id, detail: { before: { status: 'pending' }, after: { status: 'active', subject: cert.subject.replace(/\n/g, ', '), fingerprintSha256: after.fingerprintSha256, notAfter: after.notAfter, root: new X509Certificate(chain.rootPem).subject.replace(/\n/g, ', ') } } });
       // Renewals that failed while no usable issuer existed go again now.
       await m.query(`UPDATE "managed_certificates" SET "next_renewal_at" = now() WHERE "issuing_ca_id" = $1 AND "failure_count" > 0 AND "status" <> 'removed'`, [id]);
       return { ...ca, ...after };

@@ -113,7 +113,8 @@ export class ManagedCertificatesService {
   async adopt(body: Record<string, unknown>, actor: string): Promise<ManagedCertificateView> {
     const fingerprint = String(body.fingerprint ?? '').toLowerCase().replace(/:/g, '');
     if (!/^[0-9a-f]{64}$/.test(fingerprint)) throw new BadRequestException('fingerprint must be the SHA-256 of the discovered certificate (64 hex digits)');
-    const found = await this.ds.getRepository(InventoryItem).find({ where: { agentId: String(body.agentId ?? ''), kind: 'certificate', fingerprintSha256: fingerprint } });
+    const holder = await this.agent(this.ds.manager, String(body.agentId ?? ''));
+    const found = await this.ds.getRepository(InventoryItem).find({ where: { agentId: holder.id, kind: 'certificate', fingerprintSha256: fingerprint } });
     if (found.length === 0) throw new NotFoundException(`agent ${body.agentId} has reported no certificate with fingerprint ${fingerprint}`);
     const item = found.find((i) => i.entry === '0') ?? found[0];
     const d = item.detail as {
@@ -168,6 +169,8 @@ export class ManagedCertificatesService {
   }
 
   async list(filter: { agentId?: string; status?: string } = {}): Promise<ManagedCertificateView[]> {
+    if (filter.status && !['pending', 'active', 'failing'].includes(filter.status)) throw new BadRequestException('status must be pending, active or failing');
+    if (filter.agentId) filter = { ...filter, agentId: (await this.agent(this.ds.manager, filter.agentId)).id };
     const rows = await this.ds.getRepository(ManagedCertificate).find({
       where: { removedAt: IsNull(), ...(filter.agentId ? { agentId: filter.agentId } : {}), ...(filter.status ? { status: filter.status as ManagedCertificate['status'] } : {}) },
       order: { name: 'ASC' },
