@@ -5,6 +5,7 @@ import { InventoryTracker } from '../inventory/inventory-tracker';
 import { Outbox } from '../inventory/outbox';
 import { Logger } from '../log';
 import { identityExpired, recoverIdentityWithRetry } from '../identity/identity-recovery';
+import { JobRunner } from '../jobs';
 import { identityRenewalDue, renewIdentity } from '../identity/identity-renewal';
 import { AgentSession } from '../session/agent-session';
 import { AgentIdentity, certificateExpiry, loadIdentity } from '../state/identity';
@@ -27,6 +28,8 @@ export class AgentRunner {
   private rescan = false;
   private stopped = false;
   private readonly lifetime = new AbortController();
+  /** Certificate jobs outlive sessions (an identity renewal swaps the session, not the jobs). */
+  private readonly jobs: JobRunner;
 
   constructor(private readonly config: AgentConfig, private readonly log: Logger) {
     this.state = new StateDir(config.stateDir);
@@ -34,6 +37,13 @@ export class AgentRunner {
     this.identity = identity;
     this.tracker = new InventoryTracker(this.state);
     this.outbox = new Outbox(this.state);
+    this.jobs = new JobRunner({
+      stateDir: this.state,
+      log,
+      outbound: { sendCsr: (m) => this.session.sendJobCsr(m), sendResult: (m) => this.session.sendJobResult(m) },
+      // The server sees the new certificate in the inventory at once.
+      onInstalled: () => void this.scanNow(),
+    });
     this.session = this.newSession(identity);
     const daysLeft = (certificateExpiry(identity.certificatePem).getTime() - Date.now()) / 86_400_000;
     if (daysLeft < 7) {
@@ -88,7 +98,7 @@ export class AgentRunner {
   }
 
   private newSession(identity: AgentIdentity): AgentSession {
-    return new AgentSession(identity, this.outbox, this.tracker, this.log, { onScanRequested: () => void this.scanNow() });
+    return new AgentSession(identity, this.outbox, this.tracker, this.log, { onScanRequested: () => void this.scanNow(), jobs: this.jobs });
   }
 
   /** Runs a scan now; a request during a scan runs one more right after it. */

@@ -1,5 +1,6 @@
 import { ClientDuplexStream, ServiceError, status as grpcStatus } from '@grpc/grpc-js';
-import { AgentMessage, AgentServiceClient, InventoryReport, ReportAck, ServerMessage, Welcome } from '@certfleet/proto';
+import { AgentMessage, AgentServiceClient, InventoryReport, JobCsr, JobResult, ReportAck, ServerMessage, Welcome } from '@certfleet/proto';
+import type { JobRunner } from '../jobs';
 import { collectHostFacts } from '../host/host-facts';
 import { InventoryTracker } from '../inventory/inventory-tracker';
 import { Outbox } from '../inventory/outbox';
@@ -13,6 +14,8 @@ type Stream = ClientDuplexStream<AgentMessage, ServerMessage>;
 export interface SessionEvents {
   /** The server asked for a scan now. */
   onScanRequested(): void;
+  /** Runs certificate jobs; the session feeds it the server's job messages. */
+  jobs?: Pick<JobRunner, 'resume' | 'onJob' | 'onCertificate' | 'onRejected' | 'onResultAck'>;
 }
 
 /**
@@ -106,6 +109,14 @@ export class AgentSession {
         return this.onAck(p.value);
       case 'scan':
         return this.events.onScanRequested();
+      case 'job':
+        return this.events.jobs?.onJob(p.value);
+      case 'jobCertificate':
+        return this.events.jobs?.onCertificate(p.value);
+      case 'jobRejected':
+        return this.events.jobs?.onRejected(p.value);
+      case 'jobResultAck':
+        return this.events.jobs?.onResultAck(p.value);
     }
   }
 
@@ -120,9 +131,23 @@ export class AgentSession {
     );
     const behind = this.outbox.last < w.appliedSequence; // our state is older than the server's
     this.outbox.advanceTo(w.appliedSequence);
-    if (w.fullSyncRequired || behind) return this.startFullSync(new Date());
+    if (w.fullSyncRequired || behind) {
+      this.startFullSync(new Date());
+      this.events.jobs?.resume();
+      return;
+    }
     this.outbox.acknowledge(w.appliedSequence);
     for (const r of this.outbox.pendingAfter(w.appliedSequence)) this.send({ payload: { $case: 'report', value: r } });
+    this.events.jobs?.resume();
+  }
+
+  /** Job messages go out only on a welcomed stream; the job journal resends them after a reconnect. */
+  sendJobCsr(msg: JobCsr): void {
+    this.send({ payload: { $case: 'jobCsr', value: msg } });
+  }
+
+  sendJobResult(msg: JobResult): void {
+    this.send({ payload: { $case: 'jobResult', value: msg } });
   }
 
   private onAck(ack: ReportAck): void {
