@@ -58,6 +58,14 @@ interface Undo {
 
 class Halt extends Error {}
 
+/**
+ * One queue per agent: every step (key + CSR for a new job; check + install + reload + validate
+ * for a certificate; rejections; acks) runs alone, in the order the messages arrived. Waiting for
+ * a job's certificate does not hold the queue, so a server that never answers one CSR cannot stall
+ * the other jobs; two installs never overlap.
+ *
+ * Handlers never throw and never block: they journal (synchronously, atomically) and queue.
+ */
 export class JobRunner {
   private readonly journal: JobJournalStore;
   private readonly log: Logger;
