@@ -11,7 +11,7 @@ export type {
   FileWrite,
   InstallTarget,
 } from './types';
-export { createTarget, installTargets, plannedPaths } from './target';
+export { createTarget, installTargets, planInstall } from './target';
 export { installFiles, BACKUP_SUFFIX } from './install-files';
 export type { InstallTransaction, InstalledFile, CommitOptions } from './install-files';
 export { recordPreInstallState, restorePreInstallState } from './pre-install-state';

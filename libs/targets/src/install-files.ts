@@ -91,7 +91,8 @@ function newMode(before: FileSnapshot, secret: boolean): number {
   return secret ? kept & SECRET_MODE : kept;
 }
 
-function checkPaths(writes: readonly FileWrite[]): void {
+/** Absolute, normalised, each written once, none the backup of another. Throws InvalidTargetError. */
+export function checkPaths(writes: readonly FileWrite[]): void {
   const seen = new Set<string>();
   for (const { path } of writes) {
     if (!isAbsolute(path) || normalize(path) !== path) throw new InvalidTargetError(`install path must be absolute and normalised: ${path}`);

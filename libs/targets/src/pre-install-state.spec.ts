@@ -3,7 +3,7 @@ import {
   BACKUP_SUFFIX,
   installFiles,
   installTargets,
-  plannedPaths,
+  planInstall,
   PreInstallState,
   recordPreInstallState,
   restorePreInstallState,
@@ -45,7 +45,7 @@ const tree = () =>
   );
 /** What the agent does before installing: plan, record, and keep the record as JSON in its journal. */
 const journal = async (specs: TargetSpec[], next: TestChain): Promise<PreInstallState[]> =>
-  JSON.parse(JSON.stringify(recordPreInstallState(await plannedPaths(specs, next))));
+  JSON.parse(JSON.stringify(recordPreInstallState((await planInstall(specs, next)).map((write) => write.path))));
 
 describe('restorePreInstallState after a crash (the InstallTransaction is lost)', () => {
   it('puts every replaced file back byte-identical with owner and mode and removes what the install created', async () => {

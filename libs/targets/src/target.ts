@@ -1,5 +1,5 @@
 // The one entry from a spec (plain data from a job) to its target implementation.
-import { installFiles, InstallTransaction } from './install-files';
+import { checkPaths, installFiles, InstallTransaction } from './install-files';
 import { combinedPemTarget } from './kinds/combined-pem';
 import { fullchainPemTarget } from './kinds/fullchain-pem';
 import { javaKeystoreTarget } from './kinds/java-keystore';
@@ -26,20 +26,18 @@ export function createTarget(spec: TargetSpec): InstallTarget {
   }
 }
 
-async function planAll(specs: readonly TargetSpec[], material: InstallMaterial): Promise<FileWrite[]> {
-  const plans = await Promise.all(specs.map((spec) => createTarget(spec).plan(material)));
-  return plans.flat();
+/**
+ * The files every target would write, checked (material, paths) but not written. Callers that must
+ * survive a crash record their paths (recordPreInstallState) and hashes before `installFiles`:
+ * planning again would not give the same bytes (PKCS#12 and JKS salts).
+ */
+export async function planInstall(specs: readonly TargetSpec[], material: InstallMaterial): Promise<FileWrite[]> {
+  const writes = (await Promise.all(specs.map((spec) => createTarget(spec).plan(material)))).flat();
+  checkPaths(writes);
+  return writes;
 }
 
 /** Plans every target, then writes all their files as one transaction (nothing is written if planning fails). */
 export async function installTargets(specs: readonly TargetSpec[], material: InstallMaterial): Promise<InstallTransaction> {
-  return installFiles(await planAll(specs, material));
-}
-
-/**
- * The paths installTargets(specs, material) would write, in order, without writing anything
- * (throws as installTargets would on bad material). Pass them to recordPreInstallState first.
- */
-export async function plannedPaths(specs: readonly TargetSpec[], material: InstallMaterial): Promise<string[]> {
-  return (await planAll(specs, material)).map((write) => write.path);
+  return installFiles(await planInstall(specs, material));
 }

@@ -2,27 +2,17 @@
 // check, install, reload, validate, roll back on failure, and one result per job. Every step is
 // journaled first, so a restarted agent resumes where it stopped and a replayed message never makes
 // a job run twice.
-import { createHash, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { isAbsolute, normalize } from 'node:path';
+import { X509Certificate } from 'node:crypto';
 import { createKeyAndCsrFor, CSR_KEY_TYPES, CsrKeyType } from '@certfleet/pki';
 import { CertificateJob, JobCertificate, JobCsr, JobOutcome, JobRejected, JobResult, JobResultAck } from '@certfleet/proto';
-import {
-  createTarget,
-  FileWrite,
-  installFiles,
-  InstallFailedError,
-  InstallTransaction,
-  recordPreInstallState,
-  restorePreInstallState,
-} from '@certfleet/targets';
+import { InstallFailedError } from '@certfleet/targets';
 import { Logger } from '../log';
 import { StateDir } from '../state/state-dir';
-import { checkJobCertificate, describeCertificate, firstDnsName, parseCertificates, serialHex } from './certificate-check';
+import { activateCertificate, reloadService } from './activation';
+import { checkJobCertificate, describeCertificate, parseCertificates, serialHex } from './certificate-check';
+import { filesNotInPlace, planJobInstall, PlannedInstall, Undo, undoFromRecord, writeJobFiles } from './job-install';
 import { isValidJobId, JobJournal, JobJournalStore, JobMaterial, JournalEntry } from './journal';
-import { DEFAULT_RELOAD_TIMEOUT_MS, runReloadCommand } from './reload-command';
-import { describeSpec, targetSpecs } from './target-specs';
-import { DEFAULT_VALIDATION_TIMEOUT_MS, validateServedCertificate } from './tls-validation';
+import { targetSpecs } from './target-specs';
 
 /** How the runner talks back to the server (the session sends these on the stream when connected). */
 export interface JobOutbound {
@@ -49,12 +39,6 @@ export const TOMBSTONE_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 const MAX_ERROR_CHARS = 4000;
 
 type FailureStage = 'key' | 'csr' | 'certificate' | 'install' | 'rollback';
-
-/** How the previous files come back: the live transaction, or the journal's record after a crash. */
-interface Undo {
-  rollback(): Promise<string[]>;
-  commit(): Promise<void>;
-}
 
 class Halt extends Error {}
 
@@ -285,28 +269,20 @@ export class JobRunner {
     }
     this.log('info', `${label(journal)}: certificate ${describeCertificate(leaf)} received and checked`);
 
-    let writes: FileWrite[];
+    let plan: PlannedInstall;
     try {
-      const specs = targetSpecs(journal.job.targets);
-      const installMaterial = { certificatePem: material.certificatePem, chainPem: material.chainPem, privateKeyPem };
-      writes = (await Promise.all(specs.map((spec) => createTarget(spec).plan(installMaterial)))).flat();
-      for (const { path } of writes) {
-        if (!isAbsolute(path) || normalize(path) !== path) throw new Error(`install path must be absolute and normalised: ${path}`);
-      }
-      journal.install = {
-        files: writes.map((write) => ({ path: write.path, sha256: sha256(write.data) })),
-        preInstall: recordPreInstallState(writes.map((write) => write.path)),
-      };
-      this.log('info', `${label(journal)}: installing to ${specs.map(describeSpec).join('; ')}`);
+      plan = await planJobInstall(journal.job.targets, { certificatePem: material.certificatePem, chainPem: material.chainPem, privateKeyPem });
     } catch (error) {
       return this.finish(journal, JobOutcome.JOB_OUTCOME_FAILED, 'install', (error as Error).message);
     }
+    this.log('info', `${label(journal)}: installing to ${plan.description}`);
+    journal.install = plan.record;
     journal.certificate = material;
     this.advance(journal, 'installing');
 
-    let transaction: InstallTransaction;
+    let written: Awaited<ReturnType<typeof writeJobFiles>>;
     try {
-      transaction = await installFiles(writes);
+      written = await writeJobFiles(plan.writes);
     } catch (error) {
       if (error instanceof InstallFailedError && !error.rolledBack) {
         const failures = error.rollbackErrors.map((e) => e.message).join('; ');
@@ -315,34 +291,17 @@ export class JobRunner {
       return this.finish(journal, JobOutcome.JOB_OUTCOME_FAILED, 'install', (error as Error).message);
     }
     this.advance(journal, 'installed');
-    const changed = transaction.files.filter((file) => file.changed).length;
-    this.log('info', `${label(journal)}: ${changed} of ${transaction.files.length} file(s) written`);
-    await this.activate(journal, leaf, root, {
-      rollback: async () => {
-        try {
-          await transaction.rollback();
-          return [];
-        } catch (error) {
-          const errors = error instanceof AggregateError ? (error.errors as Error[]) : [error as Error];
-          return errors.map((e) => e.message);
-        }
-      },
-      commit: () => transaction.commit(),
-    });
+    this.log('info', `${label(journal)}: ${written.changed} of ${written.total} file(s) written`);
+    await this.activate(journal, leaf, root, written.undo);
   }
 
   /** After a crash between writing the files and the result. */
   private async recover(jobId: string): Promise<void> {
     const journal = this.activeJournal(jobId, ['installing', 'installed', 'rolling-back']);
     if (!journal) return;
-    const undo: Undo = {
-      rollback: async () => {
-        const report = await restorePreInstallState(journal.install?.preInstall ?? []);
-        this.log('info', `${label(journal)}: restored ${report.restored.length}, removed ${report.removed.length}, unchanged ${report.untouched.length}`);
-        return report.errors.map((e) => `${e.path}: ${e.message}`);
-      },
-      commit: async () => undefined, // the backups stay, as after an in-process commit
-    };
+    const undo = undoFromRecord(journal.install, (report) =>
+      this.log('info', `${label(journal)}: restored ${report.restored.length}, removed ${report.removed.length}, unchanged ${report.untouched.length}`),
+    );
     if (journal.stage === 'rolling-back' && journal.rollback) {
       return this.rollBack(journal, journal.rollback.stage, journal.rollback.reason, undo);
     }
@@ -352,7 +311,7 @@ export class JobRunner {
       // Cannot happen with journals this code writes; put back what can be put back.
       return this.rollBack(journal, 'install', 'the journal lacks the install record', undo);
     }
-    const missing = record.files.filter((file) => fileSha256(file.path) !== file.sha256).map((file) => file.path);
+    const missing = filesNotInPlace(record);
     if (missing.length > 0) {
       const written = record.files.length - missing.length;
       return this.rollBack(
@@ -370,25 +329,9 @@ export class JobRunner {
 
   /** Files are in place: reload, validate, then commit and report success; or roll back. */
   private async activate(journal: JobJournal, leaf: X509Certificate, root: X509Certificate, undo: Undo): Promise<void> {
-    const reload = await this.reload(journal);
-    if (!reload.ok) return this.rollBack(journal, 'reload', reload.error, undo);
-    const validation = journal.job.validation;
-    if (validation) {
-      const serverName = validation.serverName || firstDnsName(leaf);
-      const outcome = await validateServedCertificate(
-        {
-          host: validation.host || serverName || 'localhost',
-          port: validation.port || 443,
-          serverName,
-          timeoutMs: (validation.timeoutSeconds || DEFAULT_VALIDATION_TIMEOUT_MS / 1000) * 1000,
-        },
-        leaf,
-        root,
-        this.now,
-      );
-      if (!outcome.ok) return this.rollBack(journal, 'validate', outcome.error, undo);
-      this.log('info', `${label(journal)}: ${validation.host}:${validation.port} serves the new certificate (${outcome.attempts} handshake(s))`);
-    }
+    const activation = await activateCertificate(journal.job, leaf, root, this.now, (timeoutMs) => this.logReload(journal, timeoutMs));
+    if (!activation.ok) return this.rollBack(journal, activation.stage, activation.error, undo);
+    if (activation.validatedBy) this.log('info', `${label(journal)}: ${activation.validatedBy}`);
     try {
       await undo.commit();
     } catch (error) {
@@ -417,16 +360,13 @@ export class JobRunner {
         `${stage} failed: ${reason}; restoring the previous files failed: ${errors.join('; ')}`,
       );
     }
-    const reload = await this.reload(journal);
+    const reload = await reloadService(journal.job, (timeoutMs) => this.logReload(journal, timeoutMs));
     const reloaded = reload.ok ? 'previous files restored and reloaded' : `previous files restored, but reloading them failed: ${reload.error}`;
     this.finish(journal, JobOutcome.JOB_OUTCOME_ROLLED_BACK, stage, `${stage} failed: ${reason}; ${reloaded}`);
   }
 
-  private reload(journal: JobJournal) {
-    const command = journal.job.reload?.command ?? '';
-    const timeoutMs = (journal.job.reload?.timeoutSeconds || DEFAULT_RELOAD_TIMEOUT_MS / 1000) * 1000;
-    if (command.trim()) this.log('info', `${label(journal)}: running the reload command (timeout ${timeoutMs / 1000} s)`);
-    return runReloadCommand(command, { timeoutMs });
+  private logReload(journal: JobJournal, timeoutMs: number): void {
+    this.log('info', `${label(journal)}: running the reload command (timeout ${timeoutMs / 1000} s)`);
   }
 
   private finish(journal: JobJournal, outcome: JobOutcome, stage: string, error: string, installedSerial = ''): void {
@@ -516,18 +456,6 @@ export class JobRunner {
 
 function label(entry: JournalEntry): string {
   return entry.stage === 'done' ? `job ${entry.jobId}` : `job ${entry.jobId} (${entry.job.name || entry.job.managedCertificateId})`;
-}
-
-function sha256(data: string | Uint8Array): string {
-  return createHash('sha256').update(typeof data === 'string' ? Buffer.from(data, 'utf8') : data).digest('hex');
-}
-
-function fileSha256(path: string): string | undefined {
-  try {
-    return sha256(readFileSync(path));
-  } catch {
-    return undefined;
-  }
 }
 
 /** "JOB_OUTCOME_SUCCEEDED" etc. (the enum's own name for the value). */

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,7 +61,8 @@ describe('JobJournalStore', () => {
 
   it('writes journals and keys 0600 in a 0700 directory and reads them back', () => {
     store.write(journal('j1'));
-    store.writeKey('j1', '-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n');
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    store.writeKey('j1', privateKey.export({ format: 'pem', type: 'pkcs8' }).toString());
     expect(statSync(store.dir).mode & 0o777).toBe(0o700);
     expect(statSync(store.journalPath('j1')).mode & 0o777).toBe(0o600);
     expect(statSync(store.keyPath('j1')).mode & 0o777).toBe(0o600);
