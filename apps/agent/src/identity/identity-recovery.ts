@@ -1,30 +1,21 @@
 import { Metadata, ServiceError, status as grpcStatus } from '@grpc/grpc-js';
-import { createHash, createPrivateKey, sign } from 'node:crypto';
+import { createPrivateKey, sign } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EnrollmentServiceClient, RecoverIdentityResponse } from '@certfleet/proto';
-import { createKeyAndCsr, parseCsr } from '@certfleet/pki';
+import { createKeyAndCsr, parseCsr, recoveryProofMessage } from '@certfleet/pki';
 import { Logger } from '../log';
 import { backoffDelayMs } from '../session/backoff';
 import { channelCredentials, targetNameOptions } from '../session/server-trust';
-import { AgentIdentity, certificateExpiry, saveIdentity } from '../state/identity';
+import { AgentIdentity, certificateExpiry } from '../state/identity';
 import { StateDir } from '../state/state-dir';
-import { checkIssuedIdentity, IdentityCheckError } from './issued-identity';
-
-/** First line of the signed recovery proof (see RecoverIdentityRequest.proof_signature). */
-export const RECOVERY_PROOF_CONTEXT = 'certfleet-identity-recovery-v1';
+import { IdentityCheckError, storeIssuedIdentity } from './issued-identity';
 
 /** The server said no (its reason is the message): retrying helps only once an operator acts. */
 export class IdentityRecoveryRefusedError extends Error {}
 
 export function identityExpired(identity: AgentIdentity, now = new Date()): boolean {
   return certificateExpiry(identity.certificatePem).getTime() <= now.getTime();
-}
-
-/** What the agent signs with its expired identity key: context, agent id, time, SHA-256 of the CSR. */
-export function recoveryProofMessage(agentId: string, signedAt: Date, csrPem: string): Buffer {
-  const csrHash = createHash('sha256').update(parseCsr(csrPem).der).digest('hex');
-  return Buffer.from(`${RECOVERY_PROOF_CONTEXT}\n${agentId}\n${signedAt.toISOString()}\n${csrHash}`, 'utf8');
 }
 
 /**
@@ -38,7 +29,7 @@ export async function recoverIdentity(identity: AgentIdentity, state: StateDir, 
   const { privateKeyPem, csrPem } = await createKeyAndCsr(hostname());
   const signedAt = new Date();
   // SHA-256; DER ECDSA for EC keys, PKCS#1 v1.5 for RSA keys (Node's defaults).
-  const proofSignature = sign('sha256', recoveryProofMessage(identity.agentId, signedAt, csrPem), createPrivateKey(identity.privateKeyPem));
+  const proofSignature = sign('sha256', recoveryProofMessage(identity.agentId, signedAt, parseCsr(csrPem).der), createPrivateKey(identity.privateKeyPem));
   const client = new EnrollmentServiceClient(identity.server, channelCredentials(identity.caCertificatesPem), targetNameOptions(identity.server));
   let response: RecoverIdentityResponse;
   try {
@@ -58,10 +49,7 @@ export async function recoverIdentity(identity: AgentIdentity, state: StateDir, 
   } finally {
     client.close();
   }
-  checkIssuedIdentity(response.certificatePem, privateKeyPem, identity.caCertificatesPem, identity.agentId);
-  const next: AgentIdentity = { ...identity, privateKeyPem, certificatePem: response.certificatePem };
-  saveIdentity(state, next);
-  return next;
+  return storeIssuedIdentity(identity, state, privateKeyPem, response.certificatePem);
 }
 
 export interface RecoveryRetryOptions {

@@ -3,9 +3,9 @@ import { hostname } from 'node:os';
 import { AgentServiceClient, RenewIdentityResponse } from '@certfleet/proto';
 import { createKeyAndCsr, renewalTime } from '@certfleet/pki';
 import { channelCredentials, targetNameOptions } from '../session/server-trust';
-import { AgentIdentity, certificateValidity, saveIdentity } from '../state/identity';
+import { AgentIdentity, certificateValidity } from '../state/identity';
 import { StateDir } from '../state/state-dir';
-import { checkIssuedIdentity } from './issued-identity';
+import { storeIssuedIdentity } from './issued-identity';
 
 /** Due at 2/3 of the identity certificate's lifetime, with this agent's own jitter. */
 export function identityRenewalDue(identity: AgentIdentity, now: Date): boolean {
@@ -32,8 +32,5 @@ export async function renewIdentity(identity: AgentIdentity, state: StateDir, ti
   } finally {
     client.close();
   }
-  checkIssuedIdentity(response.certificatePem, privateKeyPem, identity.caCertificatesPem, identity.agentId);
-  const next: AgentIdentity = { ...identity, privateKeyPem, certificatePem: response.certificatePem };
-  saveIdentity(state, next);
-  return next;
+  return storeIssuedIdentity(identity, state, privateKeyPem, response.certificatePem);
 }

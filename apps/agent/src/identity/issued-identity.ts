@@ -1,5 +1,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { agentIdFromCertificate } from '@certfleet/pki';
+import { AgentIdentity, saveIdentity } from '../state/identity';
+import { StateDir } from '../state/state-dir';
 
 export class IdentityCheckError extends Error {}
 
@@ -18,4 +20,12 @@ export function checkIssuedIdentity(certificatePem: string, privateKeyPem: strin
   if (agentId !== undefined && agentIdFromCertificate(certificatePem) !== agentId) {
     throw new IdentityCheckError(`the server returned a certificate that does not name agent ${agentId}`);
   }
+}
+
+/** Checks a newly issued identity (new key, new certificate) and stores it as the next generation. */
+export function storeIssuedIdentity(current: AgentIdentity, state: StateDir, privateKeyPem: string, certificatePem: string): AgentIdentity {
+  checkIssuedIdentity(certificatePem, privateKeyPem, current.caCertificatesPem, current.agentId);
+  const next: AgentIdentity = { ...current, privateKeyPem, certificatePem };
+  saveIdentity(state, next);
+  return next;
 }

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 // How certfleet names things inside certificates. Agents and the server recognise each other by
 // these URI SANs, not by CN or DNS names, so one kind of certificate can never pass as the other.
 
@@ -22,4 +24,13 @@ export function assertValidAgentId(agentId: string): void {
 
 export function agentUri(agentId: string): string {
   return `${AGENT_URI_PREFIX}${agentId}`;
+}
+
+/** First line of the signed identity-recovery proof (see RecoverIdentityRequest.proof_signature). */
+export const RECOVERY_PROOF_CONTEXT = 'certfleet-identity-recovery-v1';
+
+/** What an agent signs with its expired identity key to recover it: context, agent id, time, SHA-256 of the CSR. */
+export function recoveryProofMessage(agentId: string, signedAt: Date, csrDer: Uint8Array): Buffer {
+  const csrHash = createHash('sha256').update(csrDer).digest('hex');
+  return Buffer.from(`${RECOVERY_PROOF_CONTEXT}\n${agentId}\n${signedAt.toISOString()}\n${csrHash}`, 'utf8');
 }

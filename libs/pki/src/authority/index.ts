@@ -13,7 +13,7 @@ export { encryptPrivateKey, decryptPrivateKey, keyMaterialId } from './key-encry
 export { loadOrCreateKeyFile, readKeyFile } from './key-file';
 export { writeFileAtomic, fsyncDirectory } from './atomic-file';
 export type { FileOwner } from './atomic-file';
-export { SERVER_ROLE_URI, AGENT_URI_PREFIX, AGENT_ORGANIZATION, isValidAgentId } from './fleet-identity';
+export { SERVER_ROLE_URI, AGENT_URI_PREFIX, AGENT_ORGANIZATION, isValidAgentId, RECOVERY_PROOF_CONTEXT, recoveryProofMessage } from './fleet-identity';
 export { CsrRejectedError, KeyDecryptionError, KeyFileError, CaMaterialError } from './errors';
 export type { PemOrDer } from './pem';
 // @peculiar/x509, prepared for Node and loaded on first use, for libraries that build on pki.

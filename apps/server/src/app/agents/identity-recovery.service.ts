@@ -1,14 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { constants, createHash, KeyObject, verify, X509Certificate } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { agentIdFromCertificate, CsrRejectedError, verifyCsr } from '@certfleet/pki';
+import { agentIdFromCertificate, CsrRejectedError, recoveryProofMessage, verifyCsr } from '@certfleet/pki';
 import { SERVER_CONFIG, ServerConfig } from '../../config/server-config';
 import { FleetCaService } from '../fleet-ca/fleet-ca.service';
 import { Agent } from './agent.entity';
 import { AgentAuthError, AgentsService } from './agents.service';
 
-/** First line of the signed recovery proof (see RecoverIdentityRequest.proof_signature). */
-export const RECOVERY_PROOF_CONTEXT = 'certfleet-identity-recovery-v1';
 /** How far signed_at may be from the server's clock, either way. */
 export const RECOVERY_MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
@@ -16,12 +14,6 @@ const DAY_MS = 86_400_000;
 const MAX_CERTIFICATE_PEM_BYTES = 16 * 1024;
 // RSA-8192 signatures are 1 KiB; DER ECDSA P-521 about 139 bytes.
 const MAX_PROOF_BYTES = 2048;
-
-/** The bytes the agent signs with its expired identity key. */
-export function recoveryProofMessage(agentId: string, signedAt: Date, csrDer: Uint8Array): Buffer {
-  const csrHash = createHash('sha256').update(csrDer).digest('hex');
-  return Buffer.from(`${RECOVERY_PROOF_CONTEXT}\n${agentId}\n${signedAt.toISOString()}\n${csrHash}`, 'utf8');
-}
 
 /**
  * A recovery was refused; the message is meant for the operator reading the agent's log.

@@ -16,6 +16,7 @@ import {
   writeFileAtomic,
   type CaCurve,
 } from '@certfleet/pki';
+import { isUuid } from '../../common/ids';
 import { SERVER_CONFIG, ServerConfig } from '../../config/server-config';
 import { AuditService } from '../audit/audit.service';
 import { FleetCaService } from '../fleet-ca/fleet-ca.service';
@@ -56,6 +57,11 @@ export interface IssuedFromCa {
 export class IssuerUnavailableError extends Error {}
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$/;
+
+/** What a leaf from `ca` is sent with: the issuing CA and any intermediates (not the root), and the root. */
+function chainOf(ca: IssuingCa): { chainPem: string; rootPem: string } {
+  return { chainPem: `${(ca.certificatePem ?? '').trim()}\n${ca.chainPem}`, rootPem: ca.rootPem ?? '' };
+}
 
 export function publicKeySha256(spki: Buffer): string {
   return createHash('sha256').update(spki).digest('hex');
@@ -126,8 +132,7 @@ export class IssuingCasService {
     this.checkName(name);
     const root = await createRootCa({ commonName: `${name} Root CA` });
     const pending = await this.create(name, 'P-256', actor);
-    const csr = (await this.ds.getRepository(IssuingCa).findOneOrFail({ where: { id: pending.id } })).csrPem;
-    const certificatePem = await signIntermediate(root, csr);
+    const certificatePem = await signIntermediate(root, pending.csrPem!);
     const dir = join(this.config.dataDir, 'lab-roots');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const rootKeyPath = join(dir, `${pending.id}.root-key.pem`);
@@ -148,8 +153,7 @@ export class IssuingCasService {
 
   async find(idOrName: string, m: EntityManager = this.ds.manager): Promise<IssuingCa> {
     const repo = m.getRepository(IssuingCa);
-    const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrName);
-    const row = isUuid ? await repo.findOne({ where: { id: idOrName } }) : await repo.findOne({ where: { name: idOrName } });
+    const row = isUuid(idOrName) ? await repo.findOne({ where: { id: idOrName } }) : await repo.findOne({ where: { name: idOrName } });
     if (!row) throw new NotFoundException(`no issuing CA "${idOrName}"`);
     return row;
   }
@@ -199,13 +203,12 @@ export class IssuingCasService {
       revokedAt: null,
       revocationReason: null,
     });
-    return { leaf, chainPem: `${row.certificatePem.trim()}\n${row.chainPem}`, rootPem: row.rootPem };
+    return { leaf, ...chainOf(row) };
   }
 
   /** The chain a certificate from `caId` needs (issuing CA first, without the root) and the root. */
   async chainFor(caId: string, m: EntityManager = this.ds.manager): Promise<{ chainPem: string; rootPem: string }> {
-    const row = await m.getRepository(IssuingCa).findOneOrFail({ where: { id: caId } });
-    return { chainPem: `${(row.certificatePem ?? '').trim()}\n${row.chainPem}`, rootPem: row.rootPem ?? '' };
+    return chainOf(await m.getRepository(IssuingCa).findOneOrFail({ where: { id: caId } }));
   }
 
   private checkName(name: string): void {

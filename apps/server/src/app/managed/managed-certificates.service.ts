@@ -3,11 +3,13 @@ import { DataSource, EntityManager, In, IsNull } from 'typeorm';
 import { checkProfile, DEFAULT_ISSUANCE_POLICY, type CertificateProfile, type ProfileKeyType } from '@certfleet/policy';
 import { renewalTime } from '@certfleet/pki';
 import type { TargetSpec } from '@certfleet/targets';
+import { isUuid } from '../../common/ids';
 import { SERVER_CONFIG, ServerConfig } from '../../config/server-config';
 import { Agent } from '../agents/agent.entity';
 import { AuditService } from '../audit/audit.service';
 import { InventoryItem } from '../inventory/inventory-item.entity';
 import { IssuedCertificate } from '../issuing-cas/issued-certificate.entity';
+import { IssuingCa } from '../issuing-cas/issuing-ca.entity';
 import { IssuingCasService } from '../issuing-cas/issuing-cas.service';
 import { CertificateJob, OPEN_JOB_STATES } from '../jobs/certificate-job.entity';
 import { ManagedCertificate } from './managed-certificate.entity';
@@ -259,8 +261,7 @@ export class ManagedCertificatesService {
 
   async find(idOrName: string, m: EntityManager = this.ds.manager): Promise<ManagedCertificate> {
     const repo = m.getRepository(ManagedCertificate);
-    const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrName);
-    const row = isUuid
+    const row = isUuid(idOrName)
       ? await repo.findOne({ where: { id: idOrName, removedAt: IsNull() } })
       : await repo.findOne({ where: { name: idOrName, removedAt: IsNull() } });
     if (!row) throw new NotFoundException(`no managed certificate "${idOrName}"`);
@@ -291,8 +292,7 @@ export class ManagedCertificatesService {
   }
 
   private async agent(m: EntityManager, id: string): Promise<Agent> {
-    const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
-    const agent = isUuid ? await m.getRepository(Agent).findOne({ where: { id } }) : await m.getRepository(Agent).findOne({ where: { hostname: id } });
+    const agent = isUuid(id) ? await m.getRepository(Agent).findOne({ where: { id } }) : await m.getRepository(Agent).findOne({ where: { hostname: id } });
     if (!agent) throw new NotFoundException(`no enrolled agent "${id}"`);
     if (agent.disabledAt) throw new BadRequestException(`agent ${agent.id} is disabled`);
     return agent;
@@ -311,7 +311,7 @@ export class ManagedCertificatesService {
     const ids = rows.map((r) => r.id);
     const [agents, cas, jobs] = await Promise.all([
       this.ds.getRepository(Agent).find({ where: { id: In([...new Set(rows.map((r) => r.agentId))]) } }),
-      this.cas.list(),
+      this.ds.getRepository(IssuingCa).find({ select: { id: true, name: true } }),
       this.ds.getRepository(CertificateJob).find({ where: { managedCertificateId: In(ids), state: In([...OPEN_JOB_STATES]) } }),
     ]);
     const host = new Map(agents.map((a) => [a.id, a.hostname]));
