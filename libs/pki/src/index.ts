@@ -7,3 +7,5 @@ export * from './requests';
 export * from './hierarchy';
 export * from './renewal';
 export * from './issuance';
+// DER building blocks, as a namespace (names like `sequence` are too generic for the top level).
+export * as der from './der';

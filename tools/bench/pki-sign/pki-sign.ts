@@ -17,7 +17,7 @@ import {
   type IssuingCa,
   type LeafProfile,
 } from '../../../libs/pki/src';
-import { objectIdentifier, sequence, TAG, tlv, unsignedInteger, utf8String, x509Time } from '../../../libs/pki/src/issuance/der';
+import { objectIdentifier, sequence, TAG, tlv, unsignedInteger, utf8String, x509Time } from '../../../libs/pki/src/der/der';
 
 const PROFILE: LeafProfile = {
   commonName: 'app-0001.prod.example.test',

@@ -12,7 +12,7 @@ import type { CsrCurve, CsrKeyAlgorithm } from '../authority/csr';
 import { MAX_CSR_BYTES } from '../authority/csr';
 import { CsrRejectedError } from '../authority/errors';
 import { decodeSinglePemOrDer, PemOrDer } from '../authority/pem';
-import { bitStringBytes, contentOf, contextTag, DerError, expectTag, objectIdentifier, oidToString, rawOf, readChildren, readWhole, TAG, Tlv } from './der';
+import { bitStringBytes, contentOf, contextTag, DerError, expectTag, objectIdentifier, oidToString, rawOf, readChildren, readWhole, TAG, Tlv } from '../der/der';
 import { formatIpAddress } from './names';
 import { importPublicKey, readSpki, SpkiError, SpkiKey } from './public-key';
 

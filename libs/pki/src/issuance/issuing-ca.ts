@@ -5,7 +5,7 @@ import { createHash, createPrivateKey, KeyObject, X509Certificate } from 'node:c
 import { CaMaterialError } from '../authority/errors';
 import { decodeSinglePemOrDer } from '../authority/pem';
 import { x509 } from '../authority/x509-runtime';
-import { bitStringBytes, contextTag, expectTag, objectIdentifier, octetString, rawOf, readChildren, readWhole, sequence, TAG, tlv } from './der';
+import { bitStringBytes, contextTag, expectTag, objectIdentifier, octetString, rawOf, readChildren, readWhole, sequence, TAG, tlv } from '../der/der';
 import { LEAF_USAGES, LeafUsage, USAGE_OIDS } from './leaf-profile';
 import { toPemFast } from './pem-fast';
 

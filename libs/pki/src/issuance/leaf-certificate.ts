@@ -4,7 +4,7 @@
 import { hash, randomBytes, sign } from 'node:crypto';
 import { CaMaterialError } from '../authority/errors';
 import { CLOCK_SKEW_MS, DAY_MS } from '../authority/certificate-fields';
-import { bitString, contextTag, ia5String, objectIdentifier, octetString, sequence, TAG, tlv, unsignedInteger, utf8String, x509Time } from './der';
+import { bitString, contextTag, ia5String, objectIdentifier, octetString, sequence, TAG, tlv, unsignedInteger, utf8String, x509Time } from '../der/der';
 import { CA_SIGNER, IssuingCa } from './issuing-ca';
 import { LeafProfile, LeafRequestError, LeafUsage, USAGE_OIDS } from './leaf-profile';
 import { ipAddressBytes, isValidDnsName, isValidEmail, isValidSubjectValue, isValidUri } from './names';

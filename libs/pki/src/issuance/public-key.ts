@@ -2,7 +2,7 @@
 // OpenSSL, whose SPKI decoder costs ~150 µs a key on Node 20 / OpenSSL 3.0 (more than signing a
 // certificate). Key policy and messages are those of authority/csr.ts.
 import { createPublicKey, JsonWebKey, KeyObject } from 'node:crypto';
-import { bitStringBytes, contentOf, DerError, expectTag, objectIdentifier, oidToString, readChildren, readWhole, TAG } from './der';
+import { bitStringBytes, contentOf, DerError, expectTag, objectIdentifier, oidToString, readChildren, readWhole, TAG } from '../der/der';
 
 export const RSA_MIN_BITS = 2048;
 export const RSA_MAX_BITS = 8192;

@@ -4,7 +4,7 @@
 // EncryptedPrivateKeyInfo with Sun's OID. It is weak by design (that is the format); the file is
 // 0600 and the store password still guards the whole keystore's integrity.
 import { createHash, randomBytes } from 'node:crypto';
-import { algorithm, nullValue, octetString, sequence } from '../pkcs12/der';
+import { der } from '@certfleet/pki';
 import { passwordBytes } from './jks-format';
 
 export const KEY_PROTECTOR_OID = '1.3.6.1.4.1.42.2.17.1.1';
@@ -18,7 +18,7 @@ export function protectKey(pkcs8Der: Uint8Array, password: string, salt: Uint8Ar
   const encrypted = xor(pkcs8Der, keystream(pw, salt, pkcs8Der.length));
   const check = createHash('sha1').update(pw).update(pkcs8Der).digest();
   // Java's AlgorithmId writes an explicit NULL for this OID, so we do too.
-  return sequence(algorithm(KEY_PROTECTOR_OID, nullValue()), octetString(Buffer.concat([salt, encrypted, check])));
+  return der.sequence([der.algorithmIdentifier(KEY_PROTECTOR_OID, der.NULL_VALUE), der.octetString(Buffer.concat([salt, encrypted, check]))]);
 }
 
 /** Decrypts what protectKey produced (or Java wrote); throws if the password does not match. */
@@ -50,29 +50,12 @@ function xor(a: Uint8Array, b: Uint8Array): Buffer {
 }
 
 /** The OCTET STRING of SEQUENCE { AlgorithmIdentifier (Sun's OID), OCTET STRING }. */
-function protectedOctets(der: Buffer): Buffer {
-  const outer = tlvAt(der, 0, 0x30);
-  const alg = tlvAt(der, outer.start, 0x30);
-  const expectedAlg = algorithm(KEY_PROTECTOR_OID, nullValue());
-  const oidOnly = algorithm(KEY_PROTECTOR_OID);
-  const algBytes = der.subarray(alg.offset, alg.end);
+function protectedOctets(encrypted: Buffer): Buffer {
+  const [alg, octets, extra] = der.readChildren(encrypted, der.expectTag(der.readWhole(encrypted), der.TAG.SEQUENCE, 'EncryptedPrivateKeyInfo'));
+  const algBytes = der.rawOf(encrypted, der.expectTag(alg, der.TAG.SEQUENCE, 'algorithm'));
+  const expectedAlg = der.algorithmIdentifier(KEY_PROTECTOR_OID, der.NULL_VALUE);
+  const oidOnly = der.algorithmIdentifier(KEY_PROTECTOR_OID);
   if (!algBytes.equals(expectedAlg) && !algBytes.equals(oidOnly)) throw new Error('private key is not protected with the JKS key protector');
-  const octets = tlvAt(der, alg.end, 0x04);
-  if (octets.end !== outer.end || outer.end !== der.length) throw new Error('unexpected data in EncryptedPrivateKeyInfo');
-  return der.subarray(octets.start, octets.end);
-}
-
-/** One DER TLV at `offset`: where its content starts and where it ends. */
-function tlvAt(der: Buffer, offset: number, tag: number): { offset: number; start: number; end: number } {
-  if (der[offset] !== tag) throw new Error(`expected DER tag 0x${tag.toString(16)} at ${offset}`);
-  let length = der[offset + 1];
-  let start = offset + 2;
-  if (length & 0x80) {
-    const count = length & 0x7f;
-    if (count === 0 || count > 4) throw new Error('unsupported DER length');
-    length = der.subarray(start, start + count).reduce((n, byte) => n * 256 + byte, 0);
-    start += count;
-  }
-  if (start + length > der.length) throw new Error('DER value is truncated');
-  return { offset, start, end: start + length };
+  if (extra) throw new Error('unexpected data in EncryptedPrivateKeyInfo');
+  return der.contentOf(encrypted, der.expectTag(octets, der.TAG.OCTET_STRING, 'encrypted key'));
 }

@@ -3,19 +3,10 @@
 // HMAC-SHA256, AES-256-CBC), and an HMAC-SHA256 integrity MAC keyed with the RFC 7292 appendix B
 // KDF (which Node does not expose, so it is written here). All primitives are Node's crypto.
 import { createCipheriv, createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
-import {
-  Der,
-  algorithm,
-  bmpString,
-  explicit,
-  implicitOctets,
-  integer,
-  nullValue,
-  octetString,
-  oid,
-  sequence,
-  setOf,
-} from './der';
+import { der } from '@certfleet/pki';
+
+const { algorithmIdentifier: algorithm, bmpString, explicit, implicitPrimitive, NULL_VALUE, objectIdentifier: oid, octetString, sequence, setOf, smallInteger: integer } = der;
+type Der = Buffer;
 
 const OID = {
   data: '1.2.840.113549.1.7.1',
@@ -57,53 +48,47 @@ export function buildPkcs12(contents: Pkcs12Contents): Buffer {
   if (contents.alias !== undefined) pairAttributes.push(attribute(OID.friendlyName, bmpString(contents.alias)));
 
   const shrouded = pbes2Encrypt(contents.privateKeyPkcs8Der, password, iterations);
-  const keyBag = safeBag(OID.shroudedKeyBag, sequence(shrouded.algorithm, octetString(shrouded.ciphertext)), pairAttributes);
+  const keyBag = safeBag(OID.shroudedKeyBag, sequence([shrouded.algorithm, octetString(shrouded.ciphertext)]), pairAttributes);
   const certBags = [
     safeBag(OID.certBag, certBag(contents.certificateDer), pairAttributes),
-    ...contents.chainDer.map((der) => safeBag(OID.certBag, certBag(der), [])),
+    ...contents.chainDer.map((chainDer) => safeBag(OID.certBag, certBag(chainDer), [])),
   ];
-  const encryptedCerts = pbes2Encrypt(sequence(...certBags), password, iterations);
+  const encryptedCerts = pbes2Encrypt(sequence(certBags), password, iterations);
 
-  const authenticatedSafe = sequence(
-    dataContentInfo(sequence(keyBag)),
-    sequence(
+  const authenticatedSafe = sequence([
+    dataContentInfo(sequence([keyBag])),
+    sequence([
       oid(OID.encryptedData),
-      explicit(
-        0,
-        sequence(
-          integer(0),
-          sequence(oid(OID.data), encryptedCerts.algorithm, implicitOctets(0, encryptedCerts.ciphertext)),
-        ),
-      ),
-    ),
-  );
+      explicit(0, sequence([integer(0), sequence([oid(OID.data), encryptedCerts.algorithm, implicitPrimitive(0, encryptedCerts.ciphertext)])])),
+    ]),
+  ]);
 
   const macSalt = randomBytes(16);
   const macKey = pkcs12Kdf(password, macSalt, 3, iterations, 32);
   const mac = createHmac('sha256', macKey).update(authenticatedSafe).digest();
-  return sequence(
+  return sequence([
     integer(3),
     dataContentInfo(authenticatedSafe),
-    sequence(sequence(algorithm(OID.sha256, nullValue()), octetString(mac)), octetString(macSalt), integer(iterations)),
-  );
+    sequence([sequence([algorithm(OID.sha256, NULL_VALUE), octetString(mac)]), octetString(macSalt), integer(iterations)]),
+  ]);
 }
 
 function dataContentInfo(content: Der): Der {
-  return sequence(oid(OID.data), explicit(0, octetString(content)));
+  return sequence([oid(OID.data), explicit(0, octetString(content))]);
 }
 
 function safeBag(bagId: string, value: Der, attributes: Der[]): Der {
   const parts = [oid(bagId), explicit(0, value)];
-  if (attributes.length > 0) parts.push(setOf(...attributes));
-  return sequence(...parts);
+  if (attributes.length > 0) parts.push(setOf(attributes));
+  return sequence(parts);
 }
 
-function certBag(der: Uint8Array): Der {
-  return sequence(oid(OID.x509Certificate), explicit(0, octetString(der)));
+function certBag(certificateDer: Uint8Array): Der {
+  return sequence([oid(OID.x509Certificate), explicit(0, octetString(certificateDer))]);
 }
 
 function attribute(type: string, value: Der): Der {
-  return sequence(oid(type), setOf(value));
+  return sequence([oid(type), setOf([value])]);
 }
 
 /** PBES2 (RFC 8018): PBKDF2-HMAC-SHA256 over the UTF-8 password, AES-256-CBC. */
@@ -113,8 +98,8 @@ function pbes2Encrypt(plain: Uint8Array, password: string, iterations: number): 
   const key = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, 32, 'sha256');
   const cipher = createCipheriv('aes-256-cbc', key, iv);
   const ciphertext = Buffer.concat([cipher.update(plain), cipher.final()]);
-  const kdf = algorithm(OID.pbkdf2, sequence(octetString(salt), integer(iterations), algorithm(OID.hmacWithSha256, nullValue())));
-  return { algorithm: algorithm(OID.pbes2, sequence(kdf, algorithm(OID.aes256Cbc, octetString(iv)))), ciphertext };
+  const kdf = algorithm(OID.pbkdf2, sequence([octetString(salt), integer(iterations), algorithm(OID.hmacWithSha256, NULL_VALUE)]));
+  return { algorithm: algorithm(OID.pbes2, sequence([kdf, algorithm(OID.aes256Cbc, octetString(iv))])), ciphertext };
 }
 
 /**

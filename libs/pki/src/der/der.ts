@@ -1,5 +1,7 @@
-// Minimal DER for the issuance hot path: an encoder that writes each TLV into one allocation, and
-// a strict reader for untrusted input (CSRs) and for slicing raw fields out of a CA certificate.
+// Minimal DER: an encoder that writes each TLV into one allocation (issuance hot path, PKCS#12 and
+// JKS writers), and a strict reader for untrusted input (CSRs, keystore entries) and for slicing
+// raw fields out of a CA certificate. Discovery has its own lenient reader: files in the field
+// use BER (indefinite lengths), which this one refuses on purpose.
 //
 // Hand-written rather than asn1js: asn1js 4 (the root dependency) is ESM-only, which Jest on
 // Node 20 cannot load from CommonJS (see authority/pem.ts), and building the TBSCertificate from
@@ -78,6 +80,27 @@ export const octetString = (content: Uint8Array): Buffer => tlv(TAG.OCTET_STRING
 export const utf8String = (text: string): Buffer => tlv(TAG.UTF8_STRING, [Buffer.from(text, 'utf8')]);
 /** The caller has checked that `text` is ASCII. */
 export const ia5String = (text: string, tag: number = TAG.IA5_STRING): Buffer => tlv(tag, [Buffer.from(text, 'latin1')]);
+
+/** SET OF: members sorted by their encodings (X.690 11.6). */
+export const setOf = (parts: readonly Uint8Array[]): Buffer => tlv(TAG.SET, [...parts].sort(Buffer.compare));
+/** [n] EXPLICIT around one encoded value. */
+export const explicit = (n: number, inner: Uint8Array): Buffer => tlv(contextTag(n, true), [inner]);
+/** [n] IMPLICIT primitive holding raw bytes (e.g. IMPLICIT OCTET STRING). */
+export const implicitPrimitive = (n: number, bytes: Uint8Array): Buffer => tlv(contextTag(n, false), [bytes]);
+/** BMPString (UTF-16BE) of BMP-only text. */
+export const bmpString = (text: string): Buffer => tlv(0x1e, [Buffer.from(text, 'utf16le').swap16()]);
+export const NULL_VALUE: Buffer = Buffer.from([TAG.NULL, 0]);
+/** AlgorithmIdentifier: OID and optional parameters. */
+export const algorithmIdentifier = (dotted: string, parameters?: Uint8Array): Buffer =>
+  sequence(parameters === undefined ? [objectIdentifier(dotted)] : [objectIdentifier(dotted), parameters]);
+
+/** A non-negative INTEGER from a safe JavaScript integer (versions, iteration counts). */
+export function smallInteger(value: number): Buffer {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`DER integer out of range: ${value}`);
+  const bytes: number[] = [];
+  for (let rest = value; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest % 256);
+  return unsignedInteger(Buffer.from(bytes));
+}
 
 /** BIT STRING with no unused bits (signatures, public keys). */
 export function bitString(content: Uint8Array): Buffer {
