@@ -11,7 +11,7 @@ import { AgentIdentity, loadIdentity } from '../../agent/src/state/identity';
 import { StateDir } from '../../agent/src/state/state-dir';
 import { createTestDatabase, TestDatabase } from '../../../tools/test/databases';
 import { openDatabase } from '../src/database/data-source';
-import { agentCommand, cli, freePort, ServerProcess, startAgentProcess, startServerProcess, stopProcess, waitFor } from './support/processes';
+import { agentCommand, cli, ServerProcess, startAgentProcess, startServerProcess, stopProcess, testServerEnv, waitFor } from './support/processes';
 
 jest.setTimeout(300_000);
 
@@ -130,15 +130,7 @@ describe.each(['pglite', 'postgresql'] as const)('agent identity recovery end to
   beforeAll(async () => {
     mkdirSync(scanRoot);
     if (database === 'postgresql') db = await createTestDatabase('identity_recovery_e2e');
-    serverEnv = {
-      CERTFLEET_DATA_DIR: join(work, 'server'),
-      CERTFLEET_HTTP_PORT: String(await freePort()),
-      CERTFLEET_GRPC_PORT: String(await freePort()),
-      CERTFLEET_GRPC_HOST: '127.0.0.1',
-      CERTFLEET_HEARTBEAT_SECONDS: '2',
-      CERTFLEET_AGENT_CERT_HOURS: '1',
-      ...(db ? { DATABASE_URL: db.url } : {}),
-    };
+    serverEnv = await testServerEnv(work, db?.url, { CERTFLEET_AGENT_CERT_HOURS: '1' });
     // Today: four gateways enroll, each with a 1-hour identity certificate.
     await startServer(0);
     target = `127.0.0.1:${server!.grpcPort}`;

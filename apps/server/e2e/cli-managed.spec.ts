@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, TestDatabase } from '../../../tools/test/databases';
 import { openDatabase, pgliteDirFor } from '../src/database/data-source';
-import { agentCommand, cli, freePort, RunResult, ServerProcess, startAgentProcess, startServerProcess, stopProcess, waitFor } from './support/processes';
+import { agentCommand, cli, RunResult, ServerProcess, startAgentProcess, startServerProcess, stopProcess, testServerEnv, waitFor } from './support/processes';
 
 jest.setTimeout(300_000);
 
@@ -87,14 +87,7 @@ describe.each(['pglite', 'postgresql'] as const)('certfleet CLI: issuing CAs, ma
 
   beforeAll(async () => {
     if (database === 'postgresql') db = await createTestDatabase('cli_managed');
-    serverEnv = {
-      CERTFLEET_DATA_DIR: join(work, 'server'),
-      CERTFLEET_HTTP_PORT: String(await freePort()),
-      CERTFLEET_GRPC_PORT: String(await freePort()),
-      CERTFLEET_GRPC_HOST: '127.0.0.1',
-      CERTFLEET_HEARTBEAT_SECONDS: '2',
-      ...(db ? { DATABASE_URL: db.url } : {}),
-    };
+    serverEnv = await testServerEnv(work, db?.url);
     server = await startServerProcess(serverEnv);
     cliEnv = { CERTFLEET_URL: server.httpUrl, CERTFLEET_TOKEN_FILE: join(work, 'server', 'admin-token') };
     writeFileSync(pass, 'correct horse battery staple\n', { mode: 0o600 });

@@ -4,17 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, TestDatabase } from '../../../tools/test/databases';
 import { keyOf, opensslInventory } from './support/openssl-oracle';
-import {
-  agentCommand,
-  cli,
-  freePort,
-  ROOT,
-  ServerProcess,
-  startAgentProcess,
-  startServerProcess,
-  stopProcess,
-  waitFor,
-} from './support/processes';
+import { agentCommand, cli, ROOT, ServerProcess, startAgentProcess, startServerProcess, stopProcess, testServerEnv, waitFor } from './support/processes';
 
 interface CertRow {
   path: string;
@@ -53,14 +43,7 @@ describe.each(['pglite', 'postgresql'] as const)('fleet inventory end to end on 
   beforeAll(async () => {
     execFileSync('bash', [join(ROOT, '../shared/tools/cert-corpus.sh'), '120', corpus], { stdio: 'ignore' });
     if (database === 'postgresql') db = await createTestDatabase('fleet_e2e');
-    serverEnv = {
-      CERTFLEET_DATA_DIR: join(work, 'server'),
-      CERTFLEET_HTTP_PORT: String(await freePort()),
-      CERTFLEET_GRPC_PORT: String(await freePort()),
-      CERTFLEET_GRPC_HOST: '127.0.0.1',
-      CERTFLEET_HEARTBEAT_SECONDS: '2',
-      ...(db ? { DATABASE_URL: db.url } : {}),
-    };
+    serverEnv = await testServerEnv(work, db?.url);
     server = await startServerProcess(serverEnv);
     cliEnv = { CERTFLEET_URL: server.httpUrl, CERTFLEET_TOKEN_FILE: join(work, 'server', 'admin-token') };
   });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, TestDatabase } from '../../../tools/test/databases';
 import { servedBy, TestNginx, waitUntilServed } from '../../agent/src/jobs/testing/tls-servers';
-import { agentCommand, cli, freePort, ServerProcess, startAgentProcess, startServerProcess, stopProcess, waitFor } from './support/processes';
+import { agentCommand, cli, ServerProcess, startAgentProcess, startServerProcess, stopProcess, testServerEnv, waitFor } from './support/processes';
 
 jest.setTimeout(240_000);
 
@@ -78,15 +78,7 @@ describe.each(['pglite', 'postgresql'] as const)('managed certificates with ngin
 
   beforeAll(async () => {
     if (database === 'postgresql') db = await createTestDatabase('managed_e2e');
-    serverEnv = {
-      CERTFLEET_DATA_DIR: join(work, 'server'),
-      CERTFLEET_HTTP_PORT: String(await freePort()),
-      CERTFLEET_GRPC_PORT: String(await freePort()),
-      CERTFLEET_GRPC_HOST: '127.0.0.1',
-      CERTFLEET_HEARTBEAT_SECONDS: '2',
-      CERTFLEET_SCHEDULER_SECONDS: '1',
-      ...(db ? { DATABASE_URL: db.url } : {}),
-    };
+    serverEnv = await testServerEnv(work, db?.url, { CERTFLEET_SCHEDULER_SECONDS: '1' });
     server = await startServerProcess(serverEnv);
     cliEnv = { CERTFLEET_URL: server.httpUrl, CERTFLEET_TOKEN_FILE: join(work, 'server', 'admin-token') };
     const ca = await api<{ rootPem: string }>('POST', '/api/v1/issuing-cas/quick-start', { name: 'e2e' });

@@ -19,6 +19,22 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * Environment for a server process under test: its data in `<work>/server`, free loopback ports,
+ * 2-second heartbeats, PostgreSQL when `databaseUrl` is given (PGlite otherwise), plus `extra`.
+ */
+export async function testServerEnv(work: string, databaseUrl?: string, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  return {
+    CERTFLEET_DATA_DIR: join(work, 'server'),
+    CERTFLEET_HTTP_PORT: String(await freePort()),
+    CERTFLEET_GRPC_PORT: String(await freePort()),
+    CERTFLEET_GRPC_HOST: '127.0.0.1',
+    CERTFLEET_HEARTBEAT_SECONDS: '2',
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    ...extra,
+  };
+}
+
 export interface ServerProcess {
   child: ChildProcess;
   httpUrl: string;
