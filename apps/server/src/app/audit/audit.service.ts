@@ -59,18 +59,35 @@ export class AuditService {
     );
     let seq = BigInt(head.last_seq);
     let prevHash = head.last_hash;
-    const rows: AuditEvent[] = [];
+    const rows: Array<Omit<AuditEvent, 'detail'> & { detail: JsonObject }> = [];
     const at = new Date();
     for (const entry of entries) {
       seq += 1n;
-      const detail = toJsonObject(entry.detail ?? {});
-      const event = { seq: seq.toString(), at, actor: entry.actor, action: entry.action, subjectType: entry.subjectType, subjectId: entry.subjectId, detail };
+      const event = { seq: seq.toString(), at, actor: entry.actor, action: entry.action, subjectType: entry.subjectType, subjectId: entry.subjectId, detail: toJsonObject(entry.detail ?? {}) };
       const hash = auditHash(prevHash, event);
-      rows.push(Object.assign(new AuditEvent(), event, { prevHash, hash }));
+      rows.push({ ...event, prevHash, hash });
       prevHash = hash;
     }
-    await m.getRepository(AuditEvent).insert(rows);
-    await m.query(`UPDATE "audit_chain_head" SET "last_hash" = $1 WHERE "id" = 1`, [prevHash]);
+    // The events and the new chain-head hash in one statement (one round trip however many events).
+    await m.query(
+      `WITH "added" AS (
+         INSERT INTO "audit_events" ("seq", "at", "actor", "action", "subject_type", "subject_id", "detail", "prev_hash", "hash")
+         SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], $7::jsonb[], $8::varchar[], $9::varchar[])
+       )
+       UPDATE "audit_chain_head" SET "last_hash" = $10 WHERE "id" = 1`,
+      [
+        rows.map((r) => r.seq),
+        rows.map((r) => r.at),
+        rows.map((r) => r.actor),
+        rows.map((r) => r.action),
+        rows.map((r) => r.subjectType),
+        rows.map((r) => r.subjectId),
+        rows.map((r) => JSON.stringify(r.detail)),
+        rows.map((r) => r.prevHash),
+        rows.map((r) => r.hash),
+        prevHash,
+      ],
+    );
   }
 
   /** Records in a transaction of its own (for events not tied to another write). */

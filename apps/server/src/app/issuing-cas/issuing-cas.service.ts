@@ -2,7 +2,7 @@ import { BadRequestException, ConflictException, Inject, Injectable, NotFoundExc
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
 import {
   createIssuingCaRequest,
   createRootCa,
@@ -174,36 +174,60 @@ export class IssuingCasService {
    * the CSR against the profile and policy.
    */
   async issue(m: EntityManager, caId: string, request: IssueRequest): Promise<IssuedFromCa> {
-    const row = await m.getRepository(IssuingCa).findOne({ where: { id: caId } });
+    const [result] = await this.issueMany(m, [{ ...request, caId }]);
+    if (result instanceof IssuerUnavailableError) throw result;
+    return result;
+  }
+
+  /**
+   * Signs and records several certificates in `m`'s transaction (one read of the CAs, one insert).
+   * Each answer is the certificate, or why its CA cannot sign; the others are still issued.
+   */
+  async issueMany(m: EntityManager, requests: Array<IssueRequest & { caId: string }>): Promise<Array<IssuedFromCa | IssuerUnavailableError>> {
+    const caIds = [...new Set(requests.map((r) => r.caId))];
+    const rows = new Map((await m.getRepository(IssuingCa).find({ where: { id: In(caIds) } })).map((r) => [r.id, r]));
+    const signers = new Map(caIds.map((id) => [id, this.signerFor(id, rows.get(id))]));
+    const records: IssuedCertificate[] = [];
+    const answers = requests.map((request) => {
+      const signer = signers.get(request.caId)!;
+      if (signer instanceof IssuerUnavailableError) return signer;
+      const leaf = issueLeafCertificate(signer.ca, { publicKeySpki: request.publicKeySpki, profile: request.profile });
+      records.push({
+        serial: leaf.serialHex,
+        issuingCaId: request.caId,
+        managedCertificateId: request.managedCertificateId,
+        jobId: request.jobId,
+        publicKeySha256: publicKeySha256(request.publicKeySpki),
+        fingerprintSha256: leaf.fingerprintSha256,
+        certificatePem: leaf.certificatePem,
+        notBefore: leaf.notBefore,
+        notAfter: leaf.notAfter,
+        issuedAt: new Date(),
+        revokedAt: null,
+        revocationReason: null,
+      });
+      return { leaf, ...chainOf(signer.row) };
+    });
+    if (records.length > 0) await m.getRepository(IssuedCertificate).insert(records);
+    return answers;
+  }
+
+  /** The loaded (decrypted) CA for `row`, kept between calls; or why it cannot sign now. */
+  private signerFor(caId: string, row: IssuingCa | undefined): { ca: LoadedIssuingCa; row: IssuingCa } | IssuerUnavailableError {
     if (!row || row.status !== 'active' || !row.certificatePem || !row.rootPem) {
-      throw new IssuerUnavailableError(`issuing CA ${row?.name ?? caId} is ${row ? row.status : 'missing'}: it cannot sign`);
+      return new IssuerUnavailableError(`issuing CA ${row?.name ?? caId} is ${row ? row.status : 'missing'}: it cannot sign`);
     }
     let ca = this.loaded.get(caId);
     if (!ca || ca.notAfter.getTime() !== row.notAfter?.getTime()) {
       try {
         ca = loadIssuingCa({ certificatePem: row.certificatePem, privateKeyPem: this.fleetCa.openPrivateKey(row.encryptedPrivateKey), chainPem: row.chainPem + row.rootPem });
       } catch (err) {
-        throw new IssuerUnavailableError(`issuing CA ${row.name} cannot sign: ${(err as Error).message}`);
+        return new IssuerUnavailableError(`issuing CA ${row.name} cannot sign: ${(err as Error).message}`);
       }
       this.loaded.set(caId, ca);
     }
-    if (ca.notAfter.getTime() <= Date.now()) throw new IssuerUnavailableError(`issuing CA ${row.name} expired on ${ca.notAfter.toISOString()}`);
-    const leaf = issueLeafCertificate(ca, { publicKeySpki: request.publicKeySpki, profile: request.profile });
-    await m.getRepository(IssuedCertificate).insert({
-      serial: leaf.serialHex,
-      issuingCaId: caId,
-      managedCertificateId: request.managedCertificateId,
-      jobId: request.jobId,
-      publicKeySha256: publicKeySha256(request.publicKeySpki),
-      fingerprintSha256: leaf.fingerprintSha256,
-      certificatePem: leaf.certificatePem,
-      notBefore: leaf.notBefore,
-      notAfter: leaf.notAfter,
-      issuedAt: new Date(),
-      revokedAt: null,
-      revocationReason: null,
-    });
-    return { leaf, ...chainOf(row) };
+    if (ca.notAfter.getTime() <= Date.now()) return new IssuerUnavailableError(`issuing CA ${row.name} expired on ${ca.notAfter.toISOString()}`);
+    return { ca, row };
   }
 
   /** The chain a certificate from `caId` needs (issuing CA first, without the root) and the root. */

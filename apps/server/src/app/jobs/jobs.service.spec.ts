@@ -139,6 +139,48 @@ describe.each(['pglite', 'postgresql'] as const)('certificate jobs on %s', (data
     expect((await ds.getRepository(CertificateJob).findOneOrFail({ where: { id: job.id } })).state).toBe('failed');
   });
 
+  it('signs concurrent CSRs together and answers each as if it came alone', async () => {
+    const mcs = await Promise.all(['batch-1', 'batch-2', 'batch-3', 'batch-bad-san', 'batch-foreign', 'batch-no-issuer'].map((name) => newManaged(name)));
+    const unsignable = await cas.create(`pending-${database}`, 'P-256', 'token:test');
+    await ds.getRepository(ManagedCertificate).update({ id: mcs[5].id }, { issuingCaId: unsignable.id });
+    await jobs.createDueJobs();
+    const job = await Promise.all(mcs.map((mc) => ds.getRepository(CertificateJob).findOneOrFail({ where: { managedCertificateId: mc.id, state: 'queued' } })));
+    const csr1 = p256();
+    const requests: Array<[string, string, string]> = [
+      [AGENT, job[0].id, csr1],
+      [AGENT, job[0].id, csr1], // the same CSR twice in one batch: one certificate, both get it
+      [AGENT, job[0].id, p256()], // another key for the same job: nothing
+      [AGENT, job[1].id, p256()],
+      [AGENT, job[2].id, p256()],
+      [AGENT, job[3].id, p256('DNS:www.example.test,DNS:evil.example.test,IP:10.0.0.5')],
+      ['33333333-3333-4333-8333-333333333333', job[4].id, p256()],
+      [AGENT, job[5].id, p256()],
+      [AGENT, 'not-a-job-id', p256()],
+    ];
+    const answers = await Promise.all(requests.map(([agentId, jobId, csrPem]) => jobs.handleCsr(agentId, { jobId, csrPem })));
+    const kind = answers.map((a) => a.payload?.$case);
+    expect(kind).toEqual(['jobCertificate', 'jobCertificate', 'jobRejected', 'jobCertificate', 'jobCertificate', 'jobRejected', 'jobRejected', 'jobRejected', 'jobRejected']);
+    const pem = (i: number) => (answers[i].payload?.$case === 'jobCertificate' ? answers[i].payload.value.certificatePem : '');
+    expect(pem(0)).toBe(pem(1));
+    const reasons = (i: number) => (answers[i].payload?.$case === 'jobRejected' ? answers[i].payload.value.reasons.join(' ') : '');
+    expect(reasons(2)).toMatch(/another key/);
+    expect(reasons(5)).toMatch(/san/i);
+    expect(reasons(6)).toMatch(/no such job for this agent/);
+    expect(reasons(7)).toMatch(/pending.*cannot sign/);
+    expect(reasons(8)).toMatch(/no such job/);
+
+    expect(await Promise.all(mcs.map((mc) => issuedCount(mc.id)))).toEqual([1, 1, 1, 0, 0, 0]);
+    const states = await Promise.all(job.map((j) => ds.getRepository(CertificateJob).findOneOrFail({ where: { id: j.id } })));
+    expect(states.map((s) => s.state)).toEqual(['issued', 'issued', 'issued', 'failed', 'queued', 'failed']);
+    expect(states[5].stage).toBe('issuer');
+    // Signed in one transaction: the three issuance events were recorded together.
+    const events = await audit.list({ action: 'certificate.issued', since: new Date(Date.now() - 60_000) });
+    const ours = events.filter((e) => mcs.slice(0, 3).some((mc) => mc.id === e.subjectId));
+    expect(ours).toHaveLength(3);
+    expect(new Set(ours.map((e) => e.at.getTime())).size).toBe(1);
+    expect((await audit.verify()).ok).toBe(true);
+  });
+
   it('shows a certificate as failing after repeated failures, and retries at once when an issuer comes back', async () => {
     const mc = await newManaged('flaky');
     for (let i = 1; i <= 3; i++) {

@@ -1,13 +1,15 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { JobOutcome, type JobCsr, type JobResult, type ServerMessage } from '@certfleet/proto';
-import { verifyCsrFast, CsrRejectedError } from '@certfleet/pki';
+import { verifyCsrFast, CsrRejectedError, type FastVerifiedCsr as VerifiedCsr } from '@certfleet/pki';
 import { checkCsrAgainstProfile, verifiedCsrMeetsProfile } from '@certfleet/policy';
+import { GroupCommit } from '../../common/group-commit';
+import { isUuid } from '../../common/ids';
 import { SERVER_CONFIG, ServerConfig } from '../../config/server-config';
 import { queryRows } from '../../database/query-rows';
 import { AuditEntry, AuditService } from '../audit/audit.service';
 import { IssuedCertificate } from '../issuing-cas/issued-certificate.entity';
-import { IssuerUnavailableError, IssuingCasService, publicKeySha256 } from '../issuing-cas/issuing-cas.service';
+import { IssuedFromCa, IssuerUnavailableError, IssuingCasService, publicKeySha256 } from '../issuing-cas/issuing-cas.service';
 import { ManagedCertificate } from '../managed/managed-certificate.entity';
 import { ManagedCertificatesService } from '../managed/managed-certificates.service';
 import { CertificateJob, JobState, OPEN_JOB_STATES } from './certificate-job.entity';
@@ -26,6 +28,27 @@ const FINAL_STATES: Record<number, JobState> = {
   [JobOutcome.JOB_OUTCOME_FAILED]: 'failed',
 };
 
+interface CsrToSign {
+  agentId: string;
+  jobId: string;
+  csr: VerifiedCsr;
+}
+
+/** A fresh certificate, or why the issuer could not sign; null: not a clean first issuance. */
+type SigningDecision = { answer: ServerMessage } | { issuerError: string } | null;
+
+interface LockedJobRow {
+  id: string;
+  agent_id: string;
+  state: JobState;
+  managed_id: string;
+  profile: ManagedCertificate['profile'];
+  issuing_ca_id: string | null;
+  removed_at: Date | null;
+  current_serial: string | null;
+  not_after: Date | null;
+}
+
 const reject = (jobId: string, reasons: string[]): ServerMessage => ({ payload: { $case: 'jobRejected', value: { jobId, reasons } } });
 
 /**
@@ -37,6 +60,7 @@ const reject = (jobId: string, reasons: string[]): ServerMessage => ({ payload: 
 export class JobsService {
   private readonly logger = new Logger('Jobs');
   private delivery: JobDelivery = { send: () => false };
+  private readonly signing = new GroupCommit<CsrToSign, SigningDecision>((batch) => this.signBatch(batch));
 
   constructor(
     @Inject(SERVER_CONFIG) private readonly config: ServerConfig,
@@ -98,61 +122,109 @@ export class JobsService {
     });
   }
 
-  /** The agent's CSR for a job: checked against profile and policy, signed once, answered. */
+  /**
+   * The agent's CSR for a job: checked against profile and policy, signed once, answered. Concurrent
+   * CSRs are signed and recorded together (group commit); anything but a clean issuance (refusal,
+   * repeat, unknown job) is answered by `answerWithoutSigning`.
+   */
   async handleCsr(agentId: string, msg: JobCsr): Promise<ServerMessage> {
-    const job = await this.ds.getRepository(CertificateJob).findOne({ where: { id: msg.jobId } });
+    let csr: VerifiedCsr;
+    try {
+      csr = verifyCsrFast(msg.csrPem);
+    } catch (err) {
+      const csrError = `the CSR was refused: ${err instanceof CsrRejectedError ? err.reason : (err as Error).message}`;
+      return (await this.answerWithoutSigning(agentId, msg, { csrError }))!; // never null without a CSR
+    }
+    for (let attempt = 0; ; attempt++) {
+      const decision = isUuid(msg.jobId) ? await this.signing.submit({ agentId, jobId: msg.jobId, csr }) : null;
+      if (decision && 'answer' in decision) return decision.answer;
+      const answer = await this.answerWithoutSigning(agentId, msg, { csr, issuerError: decision?.issuerError });
+      if (answer || attempt === 2) return answer ?? reject(msg.jobId, ['the job changed while its CSR was checked; it will be sent again']);
+    }
+  }
+
+  /** One transaction for a batch of CSRs: lock their jobs, sign the clean ones, record them all. */
+  private async signBatch(requests: CsrToSign[]): Promise<SigningDecision[]> {
+    const decisions: SigningDecision[] = requests.map(() => null);
+    await this.ds.transaction(async (m) => {
+      const rows = queryRows<LockedJobRow>(
+        await m.query(
+          `SELECT j."id", j."agent_id", j."state", mc."id" AS "managed_id", mc."profile", mc."issuing_ca_id", mc."removed_at", mc."current_serial", mc."not_after"
+             FROM "certificate_jobs" j JOIN "managed_certificates" mc ON mc."id" = j."managed_certificate_id"
+            WHERE j."id" = ANY($1::uuid[])
+            ORDER BY j."id"
+              FOR UPDATE OF j`,
+          [[...new Set(requests.map((r) => r.jobId))]],
+        ),
+      );
+      const jobs = new Map(rows.map((r) => [r.id, r]));
+      const chosen = new Set<string>();
+      const toSign: Array<{ index: number; job: LockedJobRow }> = [];
+      requests.forEach((request, index) => {
+        const job = jobs.get(request.jobId);
+        // Not a clean first issuance (the fallback answers those), or a duplicate of one in this batch.
+        if (!job || job.agent_id !== request.agentId || job.state !== 'queued' || job.removed_at || chosen.has(job.id)) return;
+        if (!job.issuing_ca_id || !verifiedCsrMeetsProfile(request.csr, job.profile, this.managed.policy)) return;
+        chosen.add(job.id);
+        toSign.push({ index, job });
+      });
+      if (toSign.length === 0) return;
+      const results = await this.cas.issueMany(
+        m,
+        toSign.map(({ index, job }) => ({ caId: job.issuing_ca_id!, publicKeySpki: requests[index].csr.publicKeySpki, profile: job.profile, jobId: job.id, managedCertificateId: job.managed_id })),
+      );
+      const issued: Array<{ job: LockedJobRow; agentId: string; result: IssuedFromCa }> = [];
+      results.forEach((result, k) => {
+        const { index, job } = toSign[k];
+        if (result instanceof IssuerUnavailableError) {
+          decisions[index] = { issuerError: result.message };
+          return;
+        }
+        decisions[index] = { answer: { payload: { $case: 'jobCertificate', value: { jobId: job.id, certificatePem: result.leaf.certificatePem, chainPem: result.chainPem, rootPem: result.rootPem } } } };
+        issued.push({ job, agentId: requests[index].agentId, result });
+      });
+      if (issued.length === 0) return;
+      await m.query(
+        `UPDATE "certificate_jobs" j SET "state" = 'issued', "issued_serial" = v."serial", "issued_at" = $3
+           FROM unnest($1::uuid[], $2::text[]) AS v("id", "serial") WHERE j."id" = v."id"`,
+        [issued.map((i) => i.job.id), issued.map((i) => i.result.leaf.serialHex), new Date()],
+      );
+      await this.audit.record(
+        m,
+        ...issued.map(({ job, agentId, result: { leaf } }): AuditEntry => ({
+          actor: `agent:${agentId}`,
+          action: 'certificate.issued',
+          subjectType: 'managed-certificate',
+          subjectId: job.managed_id,
+          detail: { jobId: job.id, before: { serial: job.current_serial, notAfter: job.not_after }, after: { serial: leaf.serialHex, fingerprintSha256: leaf.fingerprintSha256, notBefore: leaf.notBefore, notAfter: leaf.notAfter } },
+        })),
+      );
+    });
+    return decisions;
+  }
+
+  /**
+   * Every answer to a CSR other than a fresh certificate: unknown or finished job, removed
+   * certificate, refused CSR (with every reason), unusable issuer, or the certificate already issued
+   * for the same key. Null when the job is still waiting for a clean CSR (sign it again).
+   */
+  private async answerWithoutSigning(agentId: string, msg: JobCsr, why: { csrError?: string; csr?: VerifiedCsr; issuerError?: string }): Promise<ServerMessage | null> {
+    const job = isUuid(msg.jobId) ? await this.ds.getRepository(CertificateJob).findOne({ where: { id: msg.jobId } }) : null;
     if (!job || job.agentId !== agentId) return reject(msg.jobId, ['no such job for this agent']);
     if (!OPEN_JOB_STATES.includes(job.state)) return reject(job.id, [`the job is already ${job.state}`]);
     const managed = await this.ds.getRepository(ManagedCertificate).findOne({ where: { id: job.managedCertificateId } });
     if (!managed || managed.removedAt) return reject(job.id, ['the managed certificate was removed']);
-
-    let csr: ReturnType<typeof verifyCsrFast>;
-    try {
-      csr = verifyCsrFast(msg.csrPem);
-    } catch (err) {
-      const reason = err instanceof CsrRejectedError ? `the CSR was refused: ${err.reason}` : `the CSR was refused: ${(err as Error).message}`;
-      return this.refuse(job, managed, 'csr', [reason], agentId);
-    }
-    const spki = csr.publicKeySpki;
-    const keySha = publicKeySha256(spki);
-    if (job.state === 'issued') return this.reissue(job, keySha);
-
-    if (!verifiedCsrMeetsProfile(csr, managed.profile, this.managed.policy)) {
+    if (!why.csr) return this.refuse(job, managed, 'csr', [why.csrError ?? 'the CSR was refused'], agentId);
+    if (job.state === 'issued') return this.reissue(job, publicKeySha256(why.csr.publicKeySpki));
+    if (!managed.issuingCaId) return this.refuse(job, managed, 'issuer', ['the managed certificate names no issuing CA'], agentId);
+    if (why.issuerError) return this.refuse(job, managed, 'issuer', [why.issuerError], agentId);
+    if (!verifiedCsrMeetsProfile(why.csr, managed.profile, this.managed.policy)) {
       // Slow path, only for refusals: every reason, precisely.
       const violations = await checkCsrAgainstProfile(msg.csrPem, managed.profile, this.managed.policy);
       const reasons = violations.length ? violations.map((v) => `${v.code}: ${v.message}`) : ['the CSR does not match the profile'];
       return this.refuse(job, managed, 'csr', reasons, agentId);
     }
-
-    try {
-      const issued = await this.ds.transaction(async (m) => {
-        const locked = await m.getRepository(CertificateJob).findOne({ where: { id: job.id }, lock: { mode: 'pessimistic_write' } });
-        if (!locked || locked.state !== 'queued') return null; // another replica or a duplicate got here first
-        const result = await this.cas.issue(m, managed.issuingCaId!, {
-          publicKeySpki: spki,
-          profile: { ...managed.profile, commonName: managed.profile.commonName },
-          jobId: job.id,
-          managedCertificateId: managed.id,
-        });
-        await m.getRepository(CertificateJob).update({ id: job.id }, { state: 'issued', issuedSerial: result.leaf.serialHex, issuedAt: new Date() });
-        await this.audit.record(m, {
-          actor: `agent:${agentId}`,
-          action: 'certificate.issued',
-          subjectType: 'managed-certificate',
-          subjectId: managed.id,
-          detail: { jobId: job.id, before: { serial: managed.currentSerial, notAfter: managed.notAfter }, after: { serial: result.leaf.serialHex, fingerprintSha256: result.leaf.fingerprintSha256, notBefore: result.leaf.notBefore, notAfter: result.leaf.notAfter } },
-        });
-        return result;
-      });
-      if (!issued) {
-        const again = await this.ds.getRepository(CertificateJob).findOneOrFail({ where: { id: job.id } });
-        return again.state === 'issued' ? this.reissue(again, keySha) : reject(job.id, [`the job is already ${again.state}`]);
-      }
-      return { payload: { $case: 'jobCertificate', value: { jobId: job.id, certificatePem: issued.leaf.certificatePem, chainPem: issued.chainPem, rootPem: issued.rootPem } } };
-    } catch (err) {
-      if (err instanceof IssuerUnavailableError) return this.refuse(job, managed, 'issuer', [err.message], agentId);
-      throw err;
-    }
+    return null;
   }
 
   /** The agent's result: closes the job once; the managed certificate moves on or backs off. */
