@@ -37,7 +37,7 @@ interface ManagedView {
   currentSerial: string | null;
   nextRenewalAt: string | null;
   adoptedFrom: string | null;
-  jobs?: { reason: string; state: string }[];
+  jobs?: { reason: string; state: string; dueAt?: string }[];
 }
 
 interface AuditEvent {
@@ -348,6 +348,23 @@ describe.each(['pglite', 'postgresql'] as const)('certfleet CLI: issuing CAs, ma
     expect(renewed.stdout).toContain('renewal of "legacy" requested');
     const afterRenew = await waitFor(() => json<ManagedView>(['managed', 'show', 'legacy']), (m) => (m.jobs ?? []).length > 0, 20_000, 'the renewal job of legacy');
     expect(afterRenew.jobs!.map((j) => j.reason)).toEqual(['renew']);
+    expect(afterRenew.jobs![0].dueAt).toBeDefined();
+
+    // Many at once: by issuing CA, by agent; jobs already running are counted and left alone.
+    const requestedEvents = async () => (await json<unknown[]>(['audit', '--action', 'managed.renew-requested', '--limit', '1000'])).length;
+    const eventsBefore = await requestedEvents();
+    const byIssuer = await json<{ requested: number; alreadyRunning: number }>(['managed', 'renew-now', '--issuer', 'e2e-lab']);
+    expect(byIssuer.requested + byIssuer.alreadyRunning).toBe(1); // legacy only
+    const byAgent = await json<{ requested: number; alreadyRunning: number }>(['managed', 'renew-now', '--agent', host.hostname]);
+    expect(byAgent.requested + byAgent.alreadyRunning).toBe(2);
+    expect(await requestedEvents()).toBe(eventsBefore + byIssuer.requested + byAgent.requested);
+    expect((await succeed(['managed', 'renew-now', '--all'])).stdout).toMatch(/^renewal requested for \d+ certificate\(s\)/);
+    const both = await run(['managed', 'renew-now', 'www', '--all']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('give either one certificate (ID or NAME) or --all / --issuer / --agent, not both');
+    const noCa = await run(['managed', 'renew-now', '--issuer', 'no-such-ca']);
+    expect(noCa.code).toBe(1);
+    expect(noCa.stderr).toContain('HTTP 404: no issuing CA "no-such-ca"');
 
     for (const name of ['www', 'legacy']) {
       const removed = await succeed(['managed', 'remove', name]);

@@ -15,6 +15,8 @@ export const MANAGED_USAGE = `usage:
   certfleet managed list [--agent ID|HOSTNAME] [--status pending|active|failing] [--json]
   certfleet managed show ID|NAME [--json]
   certfleet managed renew-now ID|NAME [--json]
+  certfleet managed renew-now --all | [--issuer CA] [--agent ID|HOSTNAME] [--json]
+                                             (many at once: all, or those of a CA and/or an agent)
   certfleet managed remove ID|NAME              (stops managing; installed files stay in place)
 
 --dns, --ip and --usage may be repeated or comma-separated. --issuer defaults to the only active
@@ -305,7 +307,19 @@ async function show(args: string[], api: () => ApiSettings): Promise<number> {
 }
 
 async function renewNow(args: string[], api: () => ApiSettings): Promise<number> {
-  const { values, positionals } = parseCommandArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } }, MANAGED_USAGE);
+  const { values, positionals } = parseCommandArgs(
+    { args, allowPositionals: true, options: { json: { type: 'boolean' }, all: { type: 'boolean' }, issuer: { type: 'string' }, agent: { type: 'string' } } },
+    MANAGED_USAGE,
+  );
+  if (values.all || values.issuer || values.agent) {
+    if (positionals.length) throw usageError('give either one certificate (ID or NAME) or --all / --issuer / --agent, not both', MANAGED_USAGE);
+    const settings = api();
+    const body = { ...(values.all ? { all: true } : {}), ...(values.issuer ? { issuer: values.issuer } : {}), ...(values.agent ? { agentId: await agentId(settings, values.agent) } : {}) };
+    const r = await callApi<{ requested: number; alreadyRunning: number }>(settings, 'POST', '/api/v1/managed-certificates/renew', body);
+    if (values.json) console.log(JSON.stringify(r, null, 2));
+    else console.log(`renewal requested for ${r.requested} certificate(s)${r.alreadyRunning ? `; ${r.alreadyRunning} already had a job running and were left as they are` : ''}`);
+    return 0;
+  }
   const idOrName = onePositional(positionals, 'the managed certificate (ID or NAME)', MANAGED_USAGE);
   const m = await callApi<ManagedView>(api(), 'POST', managedPath(idOrName, '/renew'));
   if (values.json) console.log(JSON.stringify(m, null, 2));

@@ -17,6 +17,7 @@ import { ManagedCertificate } from '../managed/managed-certificate.entity';
 import { ManagedCertificatesService } from '../managed/managed-certificates.service';
 import { CertificateJob } from './certificate-job.entity';
 import { JobsService } from './jobs.service';
+import { RenewalScheduler } from './renewal-scheduler';
 
 jest.setTimeout(120_000);
 
@@ -40,11 +41,12 @@ describe.each(['pglite', 'postgresql'] as const)('certificate jobs on %s', (data
   let managed: ManagedCertificatesService;
   let cas: IssuingCasService;
   let audit: AuditService;
+  let config: ReturnType<typeof loadServerConfig>;
   const sent: { agentId: string; message: ServerMessage }[] = [];
 
   beforeAll(async () => {
     ({ ds, close } = await openTestDataSource(database, 'jobs'));
-    const config = loadServerConfig({ CERTFLEET_DATA_DIR: join(dir, database) });
+    config = loadServerConfig({ CERTFLEET_DATA_DIR: join(dir, database) });
     const fleetCa = new FleetCaService(config, ds);
     await fleetCa.onModuleInit();
     audit = new AuditService(ds);
@@ -227,5 +229,29 @@ describe.each(['pglite', 'postgresql'] as const)('certificate jobs on %s', (data
     // Seen again on the next report: nothing more happens.
     expect(await managed.reconcileWithInventory(AGENT)).toBe(0);
     expect((await audit.list({ subjectId: mc.id, action: 'managed.readopted' })).length).toBe(1);
+  });
+
+  it('wakes at the renewal time, not at the next polling interval', async () => {
+    const mc = await newManaged('due-soon');
+    await jobs.createDueJobs(); // anything due now is out of the way
+    const dueAt = new Date(Date.now() + 1500);
+    await ds.getRepository(CertificateJob).update({ managedCertificateId: mc.id }, { state: 'cancelled' });
+    await ds.getRepository(ManagedCertificate).update({ id: mc.id }, { nextRenewalAt: dueAt });
+    const scheduler = new RenewalScheduler({ ...config, renewal: { ...config.renewal, schedulerIntervalSeconds: 3600 } }, jobs);
+    scheduler.onApplicationBootstrap();
+    try {
+      let job: CertificateJob | null = null;
+      for (let i = 0; i < 100 && !job; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        job = await ds.getRepository(CertificateJob).findOne({ where: { managedCertificateId: mc.id, state: 'queued' } });
+      }
+      expect(job).not.toBeNull();
+      expect(job!.dueAt.getTime()).toBe(dueAt.getTime());
+      // Made at the due time (within the polling of this test), an hour before the interval would have.
+      expect(job!.createdAt.getTime()).toBeGreaterThanOrEqual(dueAt.getTime() - 5);
+      expect(job!.createdAt.getTime() - dueAt.getTime()).toBeLessThan(1000);
+    } finally {
+      scheduler.onApplicationShutdown();
+    }
   });
 });

@@ -112,6 +112,19 @@ export class JobsService {
     return created.length;
   }
 
+  /** The earliest renewal time still ahead among certificates with no open job (null: none). */
+  async nextDueAt(): Promise<Date | null> {
+    const [row] = queryRows<{ at: Date | null }>(
+      await this.ds.query(
+        `SELECT mc."next_renewal_at" AS "at" FROM "managed_certificates" mc
+          WHERE mc."removed_at" IS NULL AND mc."next_renewal_at" IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM "certificate_jobs" j WHERE j."managed_certificate_id" = mc."id" AND j."state" IN ('queued', 'issued'))
+          ORDER BY mc."next_renewal_at" LIMIT 1`,
+      ),
+    );
+    return row?.at ? new Date(row.at) : null;
+  }
+
   /** Everything open for an agent, for its session to send after the Hello (offline agents catch up here). */
   async openJobMessages(agentId: string): Promise<ServerMessage[]> {
     const jobs = await this.ds.getRepository(CertificateJob).find({ where: { agentId, state: In([...OPEN_JOB_STATES]) }, order: { createdAt: 'ASC' } });

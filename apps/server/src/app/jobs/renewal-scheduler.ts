@@ -3,8 +3,10 @@ import { SERVER_CONFIG, ServerConfig } from '../../config/server-config';
 import { JobsService } from './jobs.service';
 
 /**
- * Starts jobs for due managed certificates on an interval, and at once when asked (a new managed
- * certificate, renew-now). Every replica may run it: the database keeps one open job per certificate.
+ * Starts jobs for due managed certificates: it wakes at the next renewal time (so a certificate is
+ * worked on the moment it is due), at least every `schedulerIntervalSeconds` (changes made by other
+ * replicas), and at once when asked (a new managed certificate, renew-now). Every replica may run it:
+ * the database keeps one open job per certificate.
  */
 @Injectable()
 export class RenewalScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -20,14 +22,12 @@ export class RenewalScheduler implements OnApplicationBootstrap, OnApplicationSh
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.kick(), this.config.renewal.schedulerIntervalSeconds * 1000);
-    this.timer.unref();
     void this.kick();
   }
 
   onApplicationShutdown(): void {
     this.stopped = true;
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
   }
 
   /** Runs a pass now (or right after the one in progress). */
@@ -44,9 +44,24 @@ export class RenewalScheduler implements OnApplicationBootstrap, OnApplicationSh
         if (this.again && !this.stopped) {
           this.again = false;
           void this.kick();
+        } else {
+          void this.planNextPass();
         }
       });
     return this.running;
+  }
+
+  /** Sleeps until the next renewal time, or the interval if that comes first. */
+  private async planNextPass(): Promise<void> {
+    const intervalMs = this.config.renewal.schedulerIntervalSeconds * 1000;
+    const next = await this.jobs.nextDueAt().catch(() => null);
+    // Still due right after a pass means something kept it from starting: do not spin on it.
+    const untilDue = next ? next.getTime() - Date.now() : intervalMs;
+    const wait = Math.min(intervalMs, untilDue <= 0 ? 1000 : untilDue);
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.kick(), wait);
+    this.timer.unref();
   }
 
   private async pass(): Promise<void> {

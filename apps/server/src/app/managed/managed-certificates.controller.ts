@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Actor } from '../auth/admin-auth.guard';
 import { RenewalScheduler } from '../jobs/renewal-scheduler';
@@ -84,6 +84,17 @@ class ManagedDetailDto extends ManagedDto {
   @ApiProperty({ description: 'The last 20 jobs, newest first' }) jobs!: Record<string, unknown>[];
 }
 
+class RenewManyDto {
+  @ApiPropertyOptional({ description: 'Every managed certificate (needed when no other selector is given)' }) all?: boolean;
+  @ApiPropertyOptional({ description: 'Only certificates from this issuing CA (id or name)' }) issuer?: string;
+  @ApiPropertyOptional({ description: 'Only certificates held by this agent' }) agentId?: string;
+}
+
+class RenewManyResultDto {
+  @ApiProperty({ description: 'Made due now' }) requested!: number;
+  @ApiProperty({ description: 'Selected but already running a job (left as they are)' }) alreadyRunning!: number;
+}
+
 @ApiTags('managed certificates')
 @ApiBearerAuth()
 @Controller('api/v1/managed-certificates')
@@ -121,6 +132,20 @@ export class ManagedCertificatesController {
     const view = await this.managed.adopt((body ?? {}) as unknown as Record<string, unknown>, actor);
     void this.scheduler.kick();
     return view;
+  }
+
+  @Post('renew')
+  @HttpCode(200)
+  @ApiOkResponse({ type: RenewManyResultDto, description: 'The selected certificates are due now; the scheduler starts their jobs at once' })
+  async renewMany(@Body() body: RenewManyDto, @Actor() actor: string): Promise<RenewManyResultDto> {
+    const b = (body ?? {}) as RenewManyDto;
+    if (b.all !== undefined && typeof b.all !== 'boolean') throw new BadRequestException('all is true or false');
+    for (const key of ['issuer', 'agentId'] as const) {
+      if (b[key] !== undefined && typeof b[key] !== 'string') throw new BadRequestException(`${key} is a string`);
+    }
+    const result = await this.managed.renewManyNow({ all: b.all, issuer: b.issuer, agentId: b.agentId }, actor);
+    void this.scheduler.kick();
+    return result;
   }
 
   @Post(':idOrName/renew')

@@ -5,8 +5,9 @@ import { renewalTime } from '@certfleet/pki';
 import type { TargetSpec } from '@certfleet/targets';
 import { isUuid } from '../../common/ids';
 import { SERVER_CONFIG, ServerConfig } from '../../config/server-config';
+import { queryRows } from '../../database/query-rows';
 import { Agent } from '../agents/agent.entity';
-import { AuditService } from '../audit/audit.service';
+import { AuditEntry, AuditService } from '../audit/audit.service';
 import { InventoryItem } from '../inventory/inventory-item.entity';
 import { IssuedCertificate } from '../issuing-cas/issued-certificate.entity';
 import { IssuingCa } from '../issuing-cas/issuing-ca.entity';
@@ -53,7 +54,28 @@ export interface ManagedCertificateView {
 }
 
 export interface ManagedDetailView extends ManagedCertificateView {
-  jobs: { id: string; reason: string; state: string; attempt: number; stage: string | null; error: string | null; issuedSerial: string | null; createdAt: Date; finishedAt: Date | null }[];
+  jobs: {
+    id: string;
+    reason: string;
+    state: string;
+    attempt: number;
+    stage: string | null;
+    error: string | null;
+    issuedSerial: string | null;
+    /** When it was due, made, signed and finished; the agent's own time for install and validation. */
+    dueAt: Date;
+    createdAt: Date;
+    issuedAt: Date | null;
+    finishedAt: Date | null;
+    agentDurationMs: number | null;
+  }[];
+}
+
+/** Which managed certificates a bulk renew-now takes: all, or those of one issuing CA and/or agent. */
+export interface RenewSelector {
+  all?: boolean;
+  issuer?: string;
+  agentId?: string;
 }
 
 /** Managed certificates: what certfleet keeps issued, installed and renewed on an agent. */
@@ -184,7 +206,10 @@ export class ManagedCertificatesService {
     const row = await this.find(idOrName);
     const [view] = await this.views([row]);
     const jobs = await this.ds.getRepository(CertificateJob).find({ where: { managedCertificateId: row.id }, order: { createdAt: 'DESC' }, take: 20 });
-    return { ...view, jobs: jobs.map((j) => ({ id: j.id, reason: j.reason, state: j.state, attempt: j.attempt, stage: j.stage, error: j.error, issuedSerial: j.issuedSerial, createdAt: j.createdAt, finishedAt: j.finishedAt })) };
+    return {
+      ...view,
+      jobs: jobs.map((j) => ({ id: j.id, reason: j.reason, state: j.state, attempt: j.attempt, stage: j.stage, error: j.error, issuedSerial: j.issuedSerial, dueAt: j.dueAt, createdAt: j.createdAt, issuedAt: j.issuedAt, finishedAt: j.finishedAt, agentDurationMs: j.agentDurationMs })),
+    };
   }
 
   /** Due now: the scheduler starts a job on its next pass (immediately if it is idle). */
@@ -197,6 +222,40 @@ export class ManagedCertificatesService {
       await this.audit.record(m, { actor, action: 'managed.renew-requested', subjectType: 'managed-certificate', subjectId: row.id, detail: { before: { nextRenewalAt: row.nextRenewalAt }, after: { nextRenewalAt: new Date() } } });
     });
     return this.get(row.id);
+  }
+
+  /**
+   * Renew-now for many: every selected certificate without an open job becomes due now, in one
+   * transaction (one audit event each). Returns how many; the others already have a job running.
+   */
+  async renewManyNow(selector: RenewSelector, actor: string): Promise<{ requested: number; alreadyRunning: number }> {
+    if (!selector.all && !selector.issuer && !selector.agentId) {
+      throw new BadRequestException('say which certificates to renew: all, an issuer, or an agent (all: true renews every managed certificate)');
+    }
+    if (selector.agentId && !isUuid(selector.agentId)) throw new BadRequestException(`agentId "${selector.agentId}" is not an agent id`);
+    const issuingCaId = selector.issuer ? (await this.cas.find(selector.issuer)).id : null;
+    return this.ds.transaction(async (m) => {
+      const now = new Date();
+      const rows = queryRows<{ id: string; next_renewal_at: Date | null; running: boolean }>(
+        await m.query(
+          `SELECT mc."id", mc."next_renewal_at",
+                  EXISTS (SELECT 1 FROM "certificate_jobs" j WHERE j."managed_certificate_id" = mc."id" AND j."state" IN ('queued', 'issued')) AS "running"
+             FROM "managed_certificates" mc
+            WHERE mc."removed_at" IS NULL AND ($1::uuid IS NULL OR mc."issuing_ca_id" = $1) AND ($2::uuid IS NULL OR mc."agent_id" = $2)
+              FOR UPDATE OF mc`,
+          [issuingCaId, selector.agentId ?? null],
+        ),
+      );
+      const due = rows.filter((r) => !r.running);
+      if (due.length > 0) {
+        await m.query(`UPDATE "managed_certificates" SET "next_renewal_at" = $2 WHERE "id" = ANY($1::uuid[])`, [due.map((r) => r.id), now]);
+        await this.audit.record(
+          m,
+          ...due.map((r): AuditEntry => ({ actor, action: 'managed.renew-requested', subjectType: 'managed-certificate', subjectId: r.id, detail: { selector: { ...selector }, before: { nextRenewalAt: r.next_renewal_at }, after: { nextRenewalAt: now } } })),
+        );
+      }
+      return { requested: due.length, alreadyRunning: rows.length - due.length };
+    });
   }
 
   /** Stops managing (files on the host are left as they are); open jobs are cancelled. */
