@@ -56,9 +56,28 @@ export function chainProblem(leaf: X509Certificate, intermediates: readonly X509
         ? `the root ${describeCertificate(cert)} is not self-issued`
         : `${role} ${describeCertificate(cert)} was not issued by ${describeCertificate(issuer)}`;
     }
-    if (!cert.verify(issuer.publicKey)) return `the signature on ${role} ${describeCertificate(cert)} does not verify with its issuer's key`;
+    if (!signatureVerifies(cert, issuer, i > 0)) return `the signature on ${role} ${describeCertificate(cert)} does not verify with its issuer's key`;
   }
   return undefined;
+}
+
+/**
+ * CA links (intermediate -> root, root -> itself) are the same for every job and every validation
+ * handshake; a link whose signature verified once is known by both fingerprints and not verified
+ * again (an ECDSA P-384 verify costs about a millisecond). Leaves are always verified.
+ */
+const verifiedCaLinks = new Set<string>();
+const MAX_CACHED_LINKS = 256;
+
+function signatureVerifies(cert: X509Certificate, issuer: X509Certificate, isCaLink: boolean): boolean {
+  const link = isCaLink ? `${cert.fingerprint256}/${issuer.fingerprint256}` : '';
+  if (isCaLink && verifiedCaLinks.has(link)) return true;
+  if (!cert.verify(issuer.publicKey)) return false;
+  if (isCaLink) {
+    if (verifiedCaLinks.size >= MAX_CACHED_LINKS) verifiedCaLinks.clear();
+    verifiedCaLinks.add(link);
+  }
+  return true;
 }
 
 export interface CheckedJobCertificate {
