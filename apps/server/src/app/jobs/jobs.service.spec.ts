@@ -180,6 +180,23 @@ describe.each(['pglite', 'postgresql'] as const)('certificate jobs on %s', (data
     const ours = events.filter((e) => mcs.slice(0, 3).some((mc) => mc.id === e.subjectId));
     expect(ours).toHaveLength(3);
     expect(new Set(ours.map((e) => e.at.getTime())).size).toBe(1);
+
+    // Concurrent results settle together, each once: duplicates and foreign results change nothing.
+    const result = (jobId: string, outcome: JobOutcome) => ({ jobId, outcome, stage: outcome === JobOutcome.JOB_OUTCOME_SUCCEEDED ? 'done' : 'validate', error: outcome === JobOutcome.JOB_OUTCOME_SUCCEEDED ? '' : 'served the old certificate', installedSerial: '', durationMs: 50 });
+    await Promise.all([
+      jobs.handleResult(AGENT, result(job[0].id, JobOutcome.JOB_OUTCOME_SUCCEEDED)),
+      jobs.handleResult(AGENT, result(job[0].id, JobOutcome.JOB_OUTCOME_FAILED)),
+      jobs.handleResult(AGENT, result(job[1].id, JobOutcome.JOB_OUTCOME_ROLLED_BACK)),
+      jobs.handleResult('33333333-3333-4333-8333-333333333333', result(job[2].id, JobOutcome.JOB_OUTCOME_FAILED)),
+      jobs.handleResult(AGENT, result(job[2].id, JobOutcome.JOB_OUTCOME_SUCCEEDED)),
+    ]);
+    const settled = await Promise.all(job.slice(0, 3).map((j) => ds.getRepository(CertificateJob).findOneOrFail({ where: { id: j.id } })));
+    expect(settled.map((j) => j.state)).toEqual(['succeeded', 'rolled_back', 'succeeded']);
+    const rows = await Promise.all(mcs.slice(0, 3).map((mc) => ds.getRepository(ManagedCertificate).findOneOrFail({ where: { id: mc.id } })));
+    expect(rows.map((r) => [r.status, r.failureCount])).toEqual([['active', 0], ['pending', 1], ['active', 0]]);
+    expect(rows[0].currentSerial).toBe(settled[0].issuedSerial);
+    expect(rows[2].currentSerial).toBe(settled[2].issuedSerial);
+    expect(rows[1].lastError).toBe('validate: served the old certificate');
     expect((await audit.verify()).ok).toBe(true);
   });
 

@@ -34,6 +34,11 @@ interface CsrToSign {
   csr: VerifiedCsr;
 }
 
+interface ResultToRecord {
+  agentId: string;
+  result: JobResult;
+}
+
 /** A fresh certificate, or why the issuer could not sign; null: not a clean first issuance. */
 type SigningDecision = { answer: ServerMessage } | { issuerError: string } | null;
 
@@ -61,6 +66,7 @@ export class JobsService {
   private readonly logger = new Logger('Jobs');
   private delivery: JobDelivery = { send: () => false };
   private readonly signing = new GroupCommit<CsrToSign, SigningDecision>((batch) => this.signBatch(batch));
+  private readonly finishing = new GroupCommit<ResultToRecord, void>((batch) => this.finishBatch(batch));
 
   constructor(
     @Inject(SERVER_CONFIG) private readonly config: ServerConfig,
@@ -240,35 +246,69 @@ export class JobsService {
     return null;
   }
 
-  /** The agent's result: closes the job once; the managed certificate moves on or backs off. */
+  /**
+   * The agent's result: closes the job once; the managed certificate moves on or backs off.
+   * Concurrent results are settled together in one transaction (group commit).
+   */
   async handleResult(agentId: string, r: JobResult): Promise<ServerMessage> {
     const ack: ServerMessage = { payload: { $case: 'jobResultAck', value: { jobId: r.jobId } } };
-    const state = FINAL_STATES[r.outcome];
-    if (!state) return ack;
-    await this.ds.transaction(async (m) => {
-      const job = await m.getRepository(CertificateJob).findOne({ where: { id: r.jobId }, lock: { mode: 'pessimistic_write' } });
-      if (!job || job.agentId !== agentId || !OPEN_JOB_STATES.includes(job.state)) return; // unknown, foreign or already final
-      const managed = await m.getRepository(ManagedCertificate).findOneOrFail({ where: { id: job.managedCertificateId } });
-      const finished = { state, stage: r.stage.slice(0, 16) || null, error: r.error ? r.error.slice(0, 4000) : null, agentDurationMs: r.durationMs, finishedAt: new Date() };
-      if (state === 'succeeded' && job.issuedSerial) {
-        const cert = await m.getRepository(IssuedCertificate).findOneOrFail({ where: { serial: job.issuedSerial } });
-        const next = this.managed.renewalTimeFor(managed, cert.notBefore, cert.notAfter);
-        const after = { status: 'active' as const, currentSerial: cert.serial, currentFingerprint: cert.fingerprintSha256, notBefore: cert.notBefore, notAfter: cert.notAfter, nextRenewalAt: next, failureCount: 0, lastError: null };
-        await m.getRepository(CertificateJob).update({ id: job.id }, finished);
-        await m.getRepository(ManagedCertificate).update({ id: managed.id }, after);
-        await this.audit.record(m, {
-          actor: `agent:${agentId}`,
-          action: 'managed.renewed',
-          subjectType: 'managed-certificate',
-          subjectId: managed.id,
-          detail: { jobId: job.id, before: { status: managed.status, serial: managed.currentSerial, notAfter: managed.notAfter }, after: { status: 'active', serial: cert.serial, notAfter: cert.notAfter, nextRenewalAt: next }, agentDurationMs: r.durationMs },
-        });
-        return;
-      }
-      await m.getRepository(CertificateJob).update({ id: job.id }, finished);
-      await this.recordFailure(m, managed, job, `${r.stage || 'agent'}: ${r.error || 'failed without a reason'}`, `agent:${agentId}`, state);
-    });
+    if (FINAL_STATES[r.outcome] && isUuid(r.jobId)) await this.finishing.submit({ agentId, result: r });
     return ack;
+  }
+
+  private async finishBatch(batch: ResultToRecord[]): Promise<void[]> {
+    await this.ds.transaction(async (m) => {
+      const jobs = new Map(
+        (await m.getRepository(CertificateJob).find({ where: { id: In([...new Set(batch.map((b) => b.result.jobId))]) }, order: { id: 'ASC' }, lock: { mode: 'pessimistic_write' } })).map((j) => [j.id, j]),
+      );
+      const managed = new Map((await m.getRepository(ManagedCertificate).find({ where: { id: In([...new Set([...jobs.values()].map((j) => j.managedCertificateId))]) } })).map((mc) => [mc.id, mc]));
+      const serials = [...jobs.values()].flatMap((j) => (j.issuedSerial ? [j.issuedSerial] : []));
+      const certs = new Map((serials.length ? await m.getRepository(IssuedCertificate).find({ where: { serial: In(serials) } }) : []).map((c) => [c.serial, c]));
+      const now = new Date();
+      const finished: Array<{ id: string; state: JobState; stage: string | null; error: string | null; durationMs: number }> = [];
+      const renewed: Array<{ mc: ManagedCertificate; cert: IssuedCertificate; next: Date }> = [];
+      const events: AuditEntry[] = [];
+      for (const { agentId, result: r } of batch) {
+        const job = jobs.get(r.jobId);
+        // Unknown, foreign or already final (a replay, or a duplicate earlier in this batch).
+        if (!job || job.agentId !== agentId || !OPEN_JOB_STATES.includes(job.state)) continue;
+        const mc = managed.get(job.managedCertificateId)!;
+        const state = FINAL_STATES[r.outcome];
+        job.state = state;
+        finished.push({ id: job.id, state, stage: r.stage.slice(0, 16) || null, error: r.error ? r.error.slice(0, 4000) : null, durationMs: r.durationMs });
+        const cert = state === 'succeeded' && job.issuedSerial ? certs.get(job.issuedSerial) : undefined;
+        if (cert) {
+          const next = this.managed.renewalTimeFor(mc, cert.notBefore, cert.notAfter);
+          renewed.push({ mc, cert, next });
+          events.push({
+            actor: `agent:${agentId}`,
+            action: 'managed.renewed',
+            subjectType: 'managed-certificate',
+            subjectId: mc.id,
+            detail: { jobId: job.id, before: { status: mc.status, serial: mc.currentSerial, notAfter: mc.notAfter }, after: { status: 'active', serial: cert.serial, notAfter: cert.notAfter, nextRenewalAt: next }, agentDurationMs: r.durationMs },
+          });
+        } else {
+          await this.recordFailure(m, mc, job, `${r.stage || 'agent'}: ${r.error || 'failed without a reason'}`, `agent:${agentId}`, state);
+        }
+      }
+      if (finished.length === 0) return;
+      await m.query(
+        `UPDATE "certificate_jobs" j SET "state" = v."state", "stage" = v."stage", "error" = v."error", "agent_duration_ms" = v."ms", "finished_at" = $6
+           FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::text[], $5::int[]) AS v("id", "state", "stage", "error", "ms") WHERE j."id" = v."id"`,
+        [finished.map((f) => f.id), finished.map((f) => f.state), finished.map((f) => f.stage), finished.map((f) => f.error), finished.map((f) => f.durationMs), now],
+      );
+      if (renewed.length > 0) {
+        await m.query(
+          `UPDATE "managed_certificates" mc SET "status" = 'active', "current_serial" = v."serial", "current_fingerprint" = v."fp", "not_before" = v."nb", "not_after" = v."na",
+                  "next_renewal_at" = v."next", "failure_count" = 0, "last_error" = NULL, "updated_at" = $7
+             FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[]) AS v("id", "serial", "fp", "nb", "na", "next")
+            WHERE mc."id" = v."id"`,
+          [renewed.map((x) => x.mc.id), renewed.map((x) => x.cert.serial), renewed.map((x) => x.cert.fingerprintSha256), renewed.map((x) => x.cert.notBefore), renewed.map((x) => x.cert.notAfter), renewed.map((x) => x.next), now],
+        );
+        await this.audit.record(m, ...events);
+      }
+    });
+    return batch.map(() => undefined);
   }
 
   private async reissue(job: CertificateJob, keySha: string): Promise<ServerMessage> {
