@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { machineBusySeconds, metric, pct, pool, postgresBackendCpuSeconds, processCpuSeconds, rest as restCall, statusMb, withTimeout } from '../lib/sim-support';
+import { machineBusySeconds, metric, pct, pool, postgresBackendCpuSeconds, processCpuSeconds, rest as restCall, statusMb, withTimeout, readSimulatorArgs, SimulatorArgs } from '../lib/sim-support';
 import type { DiscoveredCertificate } from '@certfleet/pki';
 import { AgentMessage, AgentServiceClient, HostFacts, InventoryItem, InventoryReport, ReportAck, ServerMessage, Welcome } from '@certfleet/proto';
 import { scanPaths } from '../../../apps/agent/src/discovery';
@@ -23,42 +23,19 @@ import { AgentIdentity } from '../../../apps/agent/src/state/identity';
 // ---------------------------------------------------------------------------------------------
 // options
 
-interface Options {
-  http: string;
-  grpc: string;
-  fingerprint: string;
-  dataDir: string;
-  serverPid: number;
-  agents: number;
+interface Options extends SimulatorArgs {
   certs: number;
-  concurrency: number;
   pgDb: string;
   heartbeats: boolean;
-  phaseTimeoutMs: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const get = (name: string): string | undefined => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const need = (name: string): string => {
-    const v = get(name);
-    if (!v) throw new Error(`missing --${name}`);
-    return v;
-  };
+  const { args, get } = readSimulatorArgs(argv);
   return {
-    http: need('http').replace(/\/+$/, ''),
-    grpc: need('grpc'),
-    fingerprint: need('fingerprint'),
-    dataDir: need('data-dir'),
-    serverPid: Number(need('server-pid')),
-    agents: Number(get('agents') ?? 1000),
+    ...args,
     certs: Number(get('certs') ?? 20),
-    concurrency: Number(get('concurrency') ?? 32),
     pgDb: get('pg-db') ?? '',
     heartbeats: !argv.includes('--no-heartbeats'),
-    phaseTimeoutMs: Number(get('phase-timeout') ?? 120) * 1000,
   };
 }
 

@@ -93,3 +93,39 @@ export async function rest<T>(baseUrl: string, adminToken: string, method: strin
 
 export const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 
+
+/** What every simulator is told by its run.sh: the server to talk to, and the fleet's size. */
+export interface SimulatorArgs {
+  http: string;
+  grpc: string;
+  fingerprint: string;
+  dataDir: string;
+  serverPid: number;
+  agents: number;
+  concurrency: number;
+  phaseTimeoutMs: number;
+}
+
+/** Reads --name value pairs: the shared ones, and `get` for a simulator's own. */
+export function readSimulatorArgs(argv: string[]): { args: SimulatorArgs; get: (name: string) => string | undefined } {
+  const get = (name: string): string | undefined => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const need = (name: string): string => {
+    const v = get(name);
+    if (!v) throw new Error(`missing --${name}`);
+    return v;
+  };
+  const args = {
+    http: need('http').replace(/\/+$/, ''),
+    grpc: need('grpc'),
+    fingerprint: need('fingerprint'),
+    dataDir: need('data-dir'),
+    serverPid: Number(need('server-pid')),
+    agents: Number(get('agents') ?? 1000),
+    concurrency: Number(get('concurrency') ?? 32),
+    phaseTimeoutMs: Number(get('phase-timeout') ?? 120) * 1000,
+  };
+  return { args, get };
+}

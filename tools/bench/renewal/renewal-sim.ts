@@ -18,36 +18,17 @@ import { performance } from 'node:perf_hooks';
 import { enroll } from '../../../apps/agent/src/enroll/enroll';
 import type { Logger } from '../../../apps/agent/src/log';
 import { AgentRunner } from '../../../apps/agent/src/run/agent-runner';
-import { metric, pct, pool, processCpuSeconds, rest as restCall, statusMb, withTimeout } from '../lib/sim-support';
+import { metric, pct, pool, processCpuSeconds, rest as restCall, statusMb, withTimeout, readSimulatorArgs, SimulatorArgs } from '../lib/sim-support';
 
-interface Options {
-  http: string;
-  grpc: string;
-  fingerprint: string;
-  dataDir: string;
-  serverPid: number;
-  agents: number;
+interface Options extends SimulatorArgs {
   rounds: number;
-  concurrency: number;
-  phaseTimeoutMs: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const get = (name: string): string | undefined => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const need = (name: string): string => get(name) ?? (() => { throw new Error(`missing --${name}`); })();
+  const { args, get } = readSimulatorArgs(argv);
   return {
-    http: need('http').replace(/\/+$/, ''),
-    grpc: need('grpc'),
-    fingerprint: need('fingerprint'),
-    dataDir: need('data-dir'),
-    serverPid: Number(need('server-pid')),
-    agents: Number(get('agents') ?? 1000),
+    ...args,
     rounds: Number(get('rounds') ?? 1),
-    concurrency: Number(get('concurrency') ?? 32),
-    phaseTimeoutMs: Number(get('phase-timeout') ?? 120) * 1000,
   };
 }
 
