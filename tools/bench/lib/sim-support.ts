@@ -73,7 +73,7 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
   ]);
 }
 
-export async function rest<T>(baseUrl: string, adminToken: string, method: string, path: string, body?: unknown): Promise<T> {
+export async function rest<T>(baseUrl: string, adminToken: string, method: string, path: string, body?: unknown, attempt = 1): Promise<T> {
   let res: Response;
   try {
     res = await fetch(`${baseUrl}${path}`, {
@@ -84,6 +84,8 @@ export async function rest<T>(baseUrl: string, adminToken: string, method: strin
     });
   } catch (err) {
     const cause = (err as { cause?: { message?: string; code?: string } }).cause;
+    // A kept-alive connection the server closed just as this request went out: a GET may go again.
+    if (method === 'GET' && cause?.code === 'ECONNRESET' && attempt < 3) return rest<T>(baseUrl, adminToken, method, path, body, attempt + 1);
     throw new Error(`${method} ${path}: ${(err as Error).message}${cause ? ` (${cause.code ?? ''} ${cause.message ?? ''})` : ''}`);
   }
   const text = await res.text();
