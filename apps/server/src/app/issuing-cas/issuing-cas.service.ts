@@ -170,18 +170,9 @@ export class IssuingCasService {
   }
 
   /**
-   * Signs a certificate for `request` and records it, in `m`'s transaction. The caller has checked
-   * the CSR against the profile and policy.
-   */
-  async issue(m: EntityManager, caId: string, request: IssueRequest): Promise<IssuedFromCa> {
-    const [result] = await this.issueMany(m, [{ ...request, caId }]);
-    if (result instanceof IssuerUnavailableError) throw result;
-    return result;
-  }
-
-  /**
-   * Signs and records several certificates in `m`'s transaction (one read of the CAs, one insert).
-   * Each answer is the certificate, or why its CA cannot sign; the others are still issued.
+   * Signs and records certificates in `m`'s transaction (one read of the CAs, one insert). The caller
+   * has checked each CSR against its profile and policy. Each answer is the certificate, or why its CA
+   * cannot sign; the others are still issued.
    */
   async issueMany(m: EntityManager, requests: Array<IssueRequest & { caId: string }>): Promise<Array<IssuedFromCa | IssuerUnavailableError>> {
     const caIds = [...new Set(requests.map((r) => r.caId))];
