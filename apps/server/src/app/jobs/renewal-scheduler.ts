@@ -15,6 +15,8 @@ export class RenewalScheduler implements OnApplicationBootstrap, OnApplicationSh
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
+  /** When the last pass asked for due certificates. */
+  private lastPassAt = 0;
 
   constructor(
     @Inject(SERVER_CONFIG) private readonly config: ServerConfig,
@@ -55,9 +57,10 @@ export class RenewalScheduler implements OnApplicationBootstrap, OnApplicationSh
   private async planNextPass(): Promise<void> {
     const intervalMs = this.config.renewal.schedulerIntervalSeconds * 1000;
     const next = await this.jobs.nextDueAt().catch(() => null);
-    // Still due right after a pass means something kept it from starting: do not spin on it.
-    const untilDue = next ? next.getTime() - Date.now() : intervalMs;
-    const wait = Math.min(intervalMs, untilDue <= 0 ? 1000 : untilDue);
+    // Due before the last pass looked means something kept it from starting: do not spin on it. Due
+    // since then (a timer fires a little early, or the pass took a while): go now.
+    const stuck = next !== null && next.getTime() <= this.lastPassAt;
+    const wait = next === null ? intervalMs : Math.min(intervalMs, stuck ? 1000 : Math.max(0, next.getTime() - Date.now()));
     if (this.stopped) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.kick(), wait);
@@ -65,6 +68,7 @@ export class RenewalScheduler implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private async pass(): Promise<void> {
+    this.lastPassAt = Date.now();
     const batch = 1000;
     let total = 0;
     for (let n = batch; n === batch && !this.stopped; ) {
