@@ -20,6 +20,15 @@ export interface IssuingCaMaterial {
 export interface LoadIssuingCaOptions {
   /** The time the CA must be valid at (default: now). */
   now?: Date;
+  /** Where relying parties check revocation: put in every leaf's AIA and CRL distribution point extensions. */
+  revocationUrls?: RevocationUrlsForLeaves;
+}
+
+/** http(s) URLs; each one given becomes an extension (AIA OCSP / caIssuers, cRLDistributionPoints). */
+export interface RevocationUrlsForLeaves {
+  ocsp?: string;
+  caIssuers?: string;
+  crl?: string;
 }
 
 export type IssuingCaKeyType = 'EC P-256' | 'EC P-384' | 'RSA';
@@ -34,6 +43,8 @@ export interface CaSigner {
   /** signature AlgorithmIdentifier followed by the issuer Name: what follows the serial in every TBS. */
   algorithmAndIssuer: Buffer;
   authorityKeyIdentifierExtension: Buffer;
+  /** AIA and CRL distribution point extensions (possibly none), DER, the same in every leaf. */
+  revocationExtensions: Buffer[];
   notAfterMs: number;
   permittedUsages?: ReadonlySet<LeafUsage>;
 }
@@ -69,13 +80,18 @@ const ALGORITHMS: Record<IssuingCaSignatureAlgorithm, Buffer> = {
   'sha256WithRSAEncryption': sequence([objectIdentifier('1.2.840.113549.1.1.11'), Buffer.from([TAG.NULL, 0])]),
 };
 const AUTHORITY_KEY_IDENTIFIER = objectIdentifier('2.5.29.35');
+const AUTHORITY_INFO_ACCESS = objectIdentifier('1.3.6.1.5.5.7.1.1');
+const ACCESS_OCSP = objectIdentifier('1.3.6.1.5.5.7.48.1');
+const ACCESS_CA_ISSUERS = objectIdentifier('1.3.6.1.5.5.7.48.2');
+const CRL_DISTRIBUTION_POINTS = objectIdentifier('2.5.29.31');
+const URI_NAME = contextTag(6, false);
 
 /**
  * Parses and checks the issuing CA once: a CA certificate (basicConstraints CA:TRUE, keyUsage with
  * keyCertSign) that is valid at `now`, an ECDSA P-256/P-384 or RSA (>= 2048 bits) private key that
  * belongs to it, and, when given, a chain whose first certificate issued it. Throws CaMaterialError.
  */
-export function loadIssuingCa(material: IssuingCaMaterial, { now = new Date() }: LoadIssuingCaOptions = {}): IssuingCa {
+export function loadIssuingCa(material: IssuingCaMaterial, { now = new Date(), revocationUrls = {} }: LoadIssuingCaOptions = {}): IssuingCa {
   const { certificatePem, privateKeyPem, chainPem } = material;
   let der: Buffer;
   let subjectDer: Buffer;
@@ -127,6 +143,7 @@ export function loadIssuingCa(material: IssuingCaMaterial, { now = new Date() }:
     algorithmAndIssuer: Buffer.concat([algorithm, subjectDer]),
     // AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING }, not critical.
     authorityKeyIdentifierExtension: sequence([AUTHORITY_KEY_IDENTIFIER, octetString(sequence([tlv(contextTag(0, false), [subjectKeyIdentifier])]))]),
+    revocationExtensions: encodeRevocationExtensions(revocationUrls),
     notAfterMs: notAfter.getTime(),
     permittedUsages: permittedUsages ? new Set(permittedUsages) : undefined,
   };
@@ -144,6 +161,33 @@ export function loadIssuingCa(material: IssuingCaMaterial, { now = new Date() }:
     permittedUsages,
     [CA_SIGNER]: signer,
   });
+}
+
+function checkedUrl(url: string, what: string): Buffer {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new CaMaterialError(`the ${what} URL "${url}" is not a URL`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new CaMaterialError(`the ${what} URL "${url}" must be http:// or https://`);
+  if (!/^[\x21-\x7e]+$/.test(url)) throw new CaMaterialError(`the ${what} URL "${url}" must be plain ASCII without spaces`);
+  return tlv(URI_NAME, [Buffer.from(url, 'latin1')]);
+}
+
+// RFC 5280 4.2.2.1 (authorityInfoAccess) and 4.2.1.13 (cRLDistributionPoints), both non-critical.
+function encodeRevocationExtensions({ ocsp, caIssuers, crl }: RevocationUrlsForLeaves): Buffer[] {
+  const extensions: Buffer[] = [];
+  const access: Buffer[] = [];
+  if (ocsp) access.push(sequence([ACCESS_OCSP, checkedUrl(ocsp, 'OCSP')]));
+  if (caIssuers) access.push(sequence([ACCESS_CA_ISSUERS, checkedUrl(caIssuers, 'CA issuers')]));
+  if (access.length) extensions.push(sequence([AUTHORITY_INFO_ACCESS, octetString(sequence(access))]));
+  if (crl) {
+    // DistributionPoint { distributionPoint [0] { fullName [0] GeneralNames } }
+    const point = sequence([tlv(contextTag(0, true), [tlv(contextTag(0, true), [checkedUrl(crl, 'CRL')])])]);
+    extensions.push(sequence([CRL_DISTRIBUTION_POINTS, octetString(sequence([point]))]));
+  }
+  return extensions;
 }
 
 /** The raw subject Name and SubjectPublicKeyInfo of a certificate, sliced out of its DER. */

@@ -108,6 +108,22 @@ describe('issuing CA: end-entity certificates', () => {
     expect(parsed.checkEmail('ops@example.test')).toBe('ops@example.test');
   });
 
+  it('carries AIA (OCSP, CA issuers) and CRL distribution point URLs when the CA is loaded with them', () => {
+    const urls = { ocsp: 'http://pki.example.test:8080/pki/ocsp/ca-1', caIssuers: 'http://pki.example.test:8080/pki/ca/ca-1.crt', crl: 'https://pki.example.test/pki/crl/ca-1.crl' };
+    const withUrls = loadIssuingCa({ ...issuing, chainPem: root.certificatePem }, { revocationUrls: urls });
+    const leaf = issueLeafCertificate(withUrls, { publicKeySpki: spkiOf(newEcKey().publicKey), profile: FULL_PROFILE });
+    const text = dir.run('x509', '-in', dir.write('aia.pem', leaf.certificatePem), '-noout', '-text');
+    expect(text).toMatch(/Authority Information Access: \n\s+OCSP - URI:http:\/\/pki.example.test:8080\/pki\/ocsp\/ca-1\n\s+CA Issuers - URI:http:\/\/pki.example.test:8080\/pki\/ca\/ca-1.crt\n/);
+    expect(text).toMatch(/X509v3 CRL Distribution Points: \n\s+Full Name:\n\s+URI:https:\/\/pki.example.test\/pki\/crl\/ca-1.crl\n/);
+    expect(dir.run('x509', '-in', dir.file('aia.pem'), '-noout', '-ocsp_uri').trim()).toBe(urls.ocsp);
+    expect(verifyChain(leaf.certificatePem, 'aia.pem')).toContain('aia.pem: OK');
+    // Without URLs, neither extension appears; a non-http URL is refused when the CA is loaded.
+    const plain = issueLeafCertificate(ca, { publicKeySpki: spkiOf(newEcKey().publicKey), profile: FULL_PROFILE });
+    expect(dir.run('x509', '-in', dir.write('plain.pem', plain.certificatePem), '-noout', '-text')).not.toMatch(/Authority Information Access|CRL Distribution/);
+    expect(() => loadIssuingCa(issuing, { revocationUrls: { crl: 'ldap://example.test/cn=crl' } })).toThrow(/must be http/);
+    expect(() => loadIssuingCa(issuing, { revocationUrls: { ocsp: 'http://example.test/a b' } })).toThrow(/plain ASCII/);
+  });
+
   it('gives each certificate a fresh random positive 16-byte serial, or the serial asked for', () => {
     const spki = spkiOf(newEcKey().publicKey);
     const serials = new Set(Array.from({ length: 300 }, () => issueLeafCertificate(ca, { publicKeySpki: spki, profile: FULL_PROFILE }).serialHex));

@@ -102,6 +102,7 @@ export function issueLeafCertificate(ca: IssuingCa, request: LeafRequest): Issue
     extension(SUBJECT_ALT_NAME, subject === EMPTY_NAME, subjectAltNames(profile)),
     extension(SUBJECT_KEY_IDENTIFIER, false, octetString(hash('sha1', key.publicKeyBits, 'buffer'))),
     signer.authorityKeyIdentifierExtension,
+    ...signer.revocationExtensions,
   ]);
   const tbs = sequence([
     VERSION_V3,
