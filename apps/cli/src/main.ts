@@ -5,6 +5,7 @@ import { auditCommand } from './commands/audit.command';
 import { caCommand } from './commands/ca.command';
 import { certsCommand } from './commands/certs.command';
 import { managedCommand } from './commands/managed.command';
+import { revokeCommand } from './commands/revoke.command';
 import { tokenCommand } from './commands/token.command';
 
 const USAGE = `certfleet: administer a certfleet control server over its REST API
@@ -39,6 +40,11 @@ Usage:
         | jks:path=/p/x.jks,password-file=/p/pw[,alias=a][,key-password-file=/p/kpw]
         Passwords are read from files so they stay out of shell history and ps
         ("certfleet managed help" for more).
+
+  Revocation (CRLs and OCSP at <server>/pki/crl/<ca>.crl and <server>/pki/ocsp):
+  certfleet revoke SERIAL|ID [--reason REASON] [--replace]   ("certfleet revoke help" for reasons)
+  certfleet revoke list [--issuer CA] [--limit N] [--json]
+  certfleet revoke publish-crl CA
 
   Audit trail:
   certfleet audit [--subject TYPE[:ID]] [--action PREFIX*] [--actor A] [--since ISO|30d|12h] [--limit N | --all] [--json]
@@ -78,6 +84,8 @@ export async function main(argv: string[]): Promise<number> {
       return managedCommand(args, api);
     case 'audit':
       return auditCommand(args, api);
+    case 'revoke':
+      return revokeCommand(args, api);
     case 'help':
     case '--help':
     case '-h':

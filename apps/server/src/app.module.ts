@@ -8,6 +8,7 @@ import { HealthController } from './app/health/health.controller';
 import { InventoryModule } from './app/inventory/inventory.module';
 import { IssuingCasModule } from './app/issuing-cas/issuing-cas.module';
 import { ManagedModule } from './app/managed/managed.module';
+import { RevocationModule } from './app/revocation/revocation.module';
 import { SERVER_CONFIG, ServerConfig } from './config/server-config';
 import { DatabaseModule } from './database/database.module';
 import { AgentGrpcModule } from './grpc/agent/v1/agent-grpc.module';
@@ -18,7 +19,7 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [DatabaseModule, AuditModule, AuthModule, FleetCaModule, EnrollmentModule, AgentsModule, InventoryModule, IssuingCasModule, ManagedModule, AgentGrpcModule],
+      imports: [DatabaseModule, AuditModule, AuthModule, FleetCaModule, EnrollmentModule, AgentsModule, InventoryModule, IssuingCasModule, ManagedModule, RevocationModule, AgentGrpcModule],
       controllers: [HealthController],
       providers: [{ provide: SERVER_CONFIG, useValue: config }],
       exports: [SERVER_CONFIG],

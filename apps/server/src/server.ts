@@ -8,6 +8,11 @@ import { formatFingerprint } from '@certfleet/pki';
 import { AppModule } from './app.module';
 import { ApiTokenService } from './app/auth/api-token.service';
 import { FleetCaService } from './app/fleet-ca/fleet-ca.service';
+import { IssuingCasService } from './app/issuing-cas/issuing-cas.service';
+import { PkiUrls } from './app/issuing-cas/pki-urls';
+import { CrlPublisher } from './app/revocation/crl-publisher.service';
+import { OcspResponder } from './app/revocation/ocsp-responder.service';
+import { pkiHttpHandler } from './app/revocation/pki-http.handler';
 import { ServerConfig } from './config/server-config';
 import { AgentGrpcServer } from './grpc/agent/v1/agent-grpc.server';
 
@@ -26,6 +31,8 @@ export async function startServer(config: ServerConfig, logLevels: LogLevel[] = 
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const app = await NestFactory.create(AppModule.forConfig(config), { logger: logLevels, abortOnError: false });
   app.enableShutdownHooks();
+  // Registered before the REST routes (added at listen): public, tokenless, and fast.
+  app.use(pkiHttpHandler({ ocsp: app.get(OcspResponder), crls: app.get(CrlPublisher), cas: app.get(IssuingCasService) }));
   const openApi = new DocumentBuilder()
     .setTitle('certfleet control server')
     .setDescription('Fleet inventory, enrollment and certificate lifecycle API. Authenticate with an admin API token.')
@@ -36,6 +43,7 @@ export async function startServer(config: ServerConfig, logLevels: LogLevel[] = 
   await app.listen(config.http.port, config.http.host);
   const address = app.getHttpServer().address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  app.get(PkiUrls).listening(address.address, address.port, config.publicNames);
   const ca = app.get(FleetCaService);
   return {
     app,

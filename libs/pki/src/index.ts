@@ -7,5 +7,7 @@ export * from './requests';
 export * from './hierarchy';
 export * from './renewal';
 export * from './issuance';
+export * from './revocation';
+export * from './revocation-check';
 // DER building blocks, as a namespace (names like `sequence` are too generic for the top level).
 export * as der from './der';

@@ -13,6 +13,7 @@ import { Agent } from '../../../apps/server/src/app/agents/agent.entity';
 import { AuditService } from '../../../apps/server/src/app/audit/audit.service';
 import { FleetCaService } from '../../../apps/server/src/app/fleet-ca/fleet-ca.service';
 import { IssuingCasService } from '../../../apps/server/src/app/issuing-cas/issuing-cas.service';
+import { PkiUrls } from '../../../apps/server/src/app/issuing-cas/pki-urls';
 import { CertificateJob } from '../../../apps/server/src/app/jobs/certificate-job.entity';
 import { JobsService } from '../../../apps/server/src/app/jobs/jobs.service';
 import { ManagedCertificatesService } from '../../../apps/server/src/app/managed/managed-certificates.service';
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
     const fleetCa = new FleetCaService(config, ds);
     await fleetCa.onModuleInit();
     const audit = new AuditService(ds);
-    const cas = new IssuingCasService(config, ds, fleetCa, audit);
+    const cas = new IssuingCasService(config, ds, fleetCa, audit, new PkiUrls(config));
     const managed = new ManagedCertificatesService(config, ds, cas, audit);
     const jobs = new JobsService(config, ds, cas, managed, audit);
     await ds.getRepository(Agent).insert({ id: AGENT, hostname: 'bench', hostFacts: {}, enrolledAt: new Date(), certificateSerial: '01', certificateNotAfter: new Date(Date.now() + 86_400_000) });

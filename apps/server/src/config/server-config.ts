@@ -24,6 +24,17 @@ export interface ServerConfig {
   };
   /** Status thresholds for inventory certificates. */
   expiry: { warningDays: number; criticalDays: number };
+  /**
+   * Base URL relying parties use for the CA's public endpoints (CRLs, OCSP, CA certificates), as
+   * put in every issued certificate; undefined: http://<http host>:<port> once listening.
+   */
+  publicUrl?: string;
+  revocation: {
+    /** A CRL's nextUpdate is this far after its thisUpdate; a new one is made at half of it. */
+    crlValidityHours: number;
+    /** OCSP responses are valid (nextUpdate) this long; a cached response is reused for half of it. */
+    ocspValidityMinutes: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -45,6 +56,21 @@ function list(raw: string | undefined): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+function publicUrl(raw: string | undefined): string | undefined {
+  const value = raw?.trim();
+  if (!value) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`CERTFLEET_PUBLIC_URL must be an http:// or https:// URL, got "${value}"`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || !/^[\x21-\x7e]+$/.test(value)) {
+    throw new ConfigError(`CERTFLEET_PUBLIC_URL must be an http:// or https:// URL without query, fragment or spaces, got "${value}"`);
+  }
+  return value.replace(/\/+$/, '');
 }
 
 /** Reads CERTFLEET_* variables (and DATABASE_URL); throws ConfigError naming the bad setting. */
@@ -76,6 +102,11 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
     expiry: {
       warningDays: int(env, 'CERTFLEET_WARNING_DAYS', 30, 1, 3650),
       criticalDays: int(env, 'CERTFLEET_CRITICAL_DAYS', 7, 0, 3650),
+    },
+    publicUrl: publicUrl(env.CERTFLEET_PUBLIC_URL),
+    revocation: {
+      crlValidityHours: int(env, 'CERTFLEET_CRL_HOURS', 24, 1, 24 * 31),
+      ocspValidityMinutes: int(env, 'CERTFLEET_OCSP_MINUTES', 60, 1, 7 * 24 * 60),
     },
   };
   if (config.expiry.criticalDays >= config.expiry.warningDays) {

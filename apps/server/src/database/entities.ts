@@ -8,6 +8,7 @@ import { IssuedCertificate } from '../app/issuing-cas/issued-certificate.entity'
 import { IssuingCa } from '../app/issuing-cas/issuing-ca.entity';
 import { CertificateJob } from '../app/jobs/certificate-job.entity';
 import { ManagedCertificate } from '../app/managed/managed-certificate.entity';
+import { IssuingCaCrl } from '../app/revocation/issuing-ca-crl.entity';
 
 /** Every TypeORM entity of the server, in one list for the DataSource. */
 export const ENTITIES = [
@@ -18,6 +19,7 @@ export const ENTITIES = [
   InventoryItem,
   IssuingCa,
   IssuedCertificate,
+  IssuingCaCrl,
   ManagedCertificate,
   CertificateJob,
   AuditEvent,

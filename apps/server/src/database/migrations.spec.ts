@@ -35,6 +35,7 @@ describe.each(['pglite', 'postgresql'] as const)('migrations on %s', (database) 
       'enrollment_tokens',
       'inventory_items',
       'issued_certificates',
+      'issuing_ca_crls',
       'issuing_cas',
       'managed_certificates',
       'migrations',

@@ -6,6 +6,8 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
  */
 @Entity('issued_certificates')
 @Index('idx_issued_certificates_managed', ['managedCertificateId'])
+// What a CRL refresh reads: only the revocations after the ones it already holds.
+@Index('idx_issued_certificates_revocations', ['issuingCaId', 'revocationSeq'], { where: `"revocation_seq" IS NOT NULL` })
 export class IssuedCertificate {
   /** Lowercase hex, as OpenSSL prints it without colons. */
   @PrimaryColumn({ type: 'varchar', length: 64 })
@@ -44,4 +46,8 @@ export class IssuedCertificate {
 
   @Column({ type: 'varchar', length: 32, name: 'revocation_reason', nullable: true })
   revocationReason!: string | null;
+
+  /** Order of revocation (from the revocation_seq sequence), as a decimal string; null while valid. */
+  @Column({ type: 'bigint', name: 'revocation_seq', nullable: true })
+  revocationSeq?: string | null;
 }

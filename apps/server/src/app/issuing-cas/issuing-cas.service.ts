@@ -23,6 +23,7 @@ import { FleetCaService } from '../fleet-ca/fleet-ca.service';
 import { CaImportError, checkCaChain } from './ca-bundle';
 import { IssuedCertificate } from './issued-certificate.entity';
 import { IssuingCa } from './issuing-ca.entity';
+import { PkiUrls } from './pki-urls';
 
 export interface IssuingCaView {
   id: string;
@@ -80,7 +81,11 @@ export class IssuingCasService {
     @Inject(DataSource) private readonly ds: DataSource,
     @Inject(FleetCaService) private readonly fleetCa: FleetCaService,
     @Inject(AuditService) private readonly audit: AuditService,
-  ) {}
+    @Inject(PkiUrls) private readonly urls: PkiUrls,
+  ) {
+    // CAs loaded before the public URL was known would issue leaves without AIA/CDP.
+    urls.onChange(() => this.loaded.clear());
+  }
 
   async create(name: string, curve: CaCurve, actor: string, organization?: string): Promise<IssuingCaView> {
     this.checkName(name);
@@ -208,17 +213,32 @@ export class IssuingCasService {
     if (!row || row.status !== 'active' || !row.certificatePem || !row.rootPem) {
       return new IssuerUnavailableError(`issuing CA ${row?.name ?? caId} is ${row ? row.status : 'missing'}: it cannot sign`);
     }
-    let ca = this.loaded.get(caId);
+    const ca = this.loadedCa(row);
+    if (ca instanceof IssuerUnavailableError) return ca;
+    if (ca.notAfter.getTime() <= Date.now()) return new IssuerUnavailableError(`issuing CA ${row.name} expired on ${ca.notAfter.toISOString()}`);
+    return { ca, row };
+  }
+
+  /**
+   * The CA's key and certificate, decrypted once and kept: for certificates (active CAs) and for
+   * CRLs and OCSP answers (any CA with a certificate, also retired or revoked ones).
+   */
+  loadedCa(row: IssuingCa): LoadedIssuingCa | IssuerUnavailableError {
+    if (!row.certificatePem || !row.rootPem) return new IssuerUnavailableError(`issuing CA ${row.name} has no certificate yet`);
+    let ca = this.loaded.get(row.id);
     if (!ca || ca.notAfter.getTime() !== row.notAfter?.getTime()) {
       try {
-        ca = loadIssuingCa({ certificatePem: row.certificatePem, privateKeyPem: this.fleetCa.openPrivateKey(row.encryptedPrivateKey), chainPem: row.chainPem + row.rootPem });
+        ca = loadIssuingCa(
+          { certificatePem: row.certificatePem, privateKeyPem: this.fleetCa.openPrivateKey(row.encryptedPrivateKey), chainPem: row.chainPem + row.rootPem },
+          // An expired CA still signs its last CRLs and OCSP answers; issuance checks expiry itself.
+          { revocationUrls: this.urls.forLeaves(row.id), now: new Date(Math.min(Date.now(), (row.notAfter?.getTime() ?? Date.now()) - 1000)) },
+        );
       } catch (err) {
         return new IssuerUnavailableError(`issuing CA ${row.name} cannot sign: ${(err as Error).message}`);
       }
-      this.loaded.set(caId, ca);
+      this.loaded.set(row.id, ca);
     }
-    if (ca.notAfter.getTime() <= Date.now()) return new IssuerUnavailableError(`issuing CA ${row.name} expired on ${ca.notAfter.toISOString()}`);
-    return { ca, row };
+    return ca;
   }
 
   /** The chain a certificate from `caId` needs (issuing CA first, without the root) and the root. */

@@ -6,7 +6,7 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 
  */
 export type JobState = 'queued' | 'issued' | 'succeeded' | 'rolled_back' | 'failed' | 'cancelled';
 export const OPEN_JOB_STATES: readonly JobState[] = ['queued', 'issued'];
-export type JobReason = 'issue' | 'renew' | 'renew-now' | 'retry' | 'readopt';
+export type JobReason = 'issue' | 'renew' | 'renew-now' | 'retry' | 'readopt' | 'replace';
 
 /** One attempt to get a managed certificate issued and installed; its id travels with every message. */
 @Entity('certificate_jobs')

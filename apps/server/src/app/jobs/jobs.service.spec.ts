@@ -13,6 +13,7 @@ import { FleetCaService } from '../fleet-ca/fleet-ca.service';
 import { InventoryItem } from '../inventory/inventory-item.entity';
 import { IssuedCertificate } from '../issuing-cas/issued-certificate.entity';
 import { IssuingCasService } from '../issuing-cas/issuing-cas.service';
+import { PkiUrls } from '../issuing-cas/pki-urls';
 import { ManagedCertificate } from '../managed/managed-certificate.entity';
 import { ManagedCertificatesService } from '../managed/managed-certificates.service';
 import { CertificateJob } from './certificate-job.entity';
@@ -50,7 +51,7 @@ describe.each(['pglite', 'postgresql'] as const)('certificate jobs on %s', (data
     const fleetCa = new FleetCaService(config, ds);
     await fleetCa.onModuleInit();
     audit = new AuditService(ds);
-    cas = new IssuingCasService(config, ds, fleetCa, audit);
+    cas = new IssuingCasService(config, ds, fleetCa, audit, new PkiUrls(config));
     managed = new ManagedCertificatesService(config, ds, cas, audit);
     jobs = new JobsService(config, ds, cas, managed, audit);
     // The session registry's side of delivery: what would go down each agent's stream.

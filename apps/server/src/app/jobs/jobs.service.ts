@@ -90,12 +90,12 @@ export class JobsService {
         await m.query(
           `INSERT INTO "certificate_jobs" ("managed_certificate_id", "agent_id", "reason", "state", "attempt", "due_at")
            SELECT mc."id", mc."agent_id",
-                  CASE WHEN mc."failure_count" > 0 THEN 'retry' WHEN mc."status" = 'pending' THEN 'issue' ELSE 'renew' END,
+                  CASE WHEN mc."replacement_requested_at" IS NOT NULL THEN 'replace' WHEN mc."failure_count" > 0 THEN 'retry' WHEN mc."status" = 'pending' THEN 'issue' ELSE 'renew' END,
                   'queued', mc."failure_count" + 1, mc."next_renewal_at"
              FROM "managed_certificates" mc
             WHERE mc."removed_at" IS NULL AND mc."next_renewal_at" <= $1
               AND NOT EXISTS (SELECT 1 FROM "certificate_jobs" j WHERE j."managed_certificate_id" = mc."id" AND j."state" IN ('queued', 'issued'))
-            ORDER BY mc."next_renewal_at"
+            ORDER BY mc."replacement_requested_at" IS NULL, mc."next_renewal_at"
             LIMIT $2
            ON CONFLICT ("managed_certificate_id") WHERE "state" IN ('queued', 'issued') DO NOTHING
            RETURNING "id", "agent_id", "managed_certificate_id", "reason", "attempt"`,
@@ -298,12 +298,14 @@ export class JobsService {
         [finished.map((f) => f.id), finished.map((f) => f.state), finished.map((f) => f.stage), finished.map((f) => f.error), finished.map((f) => f.durationMs), now],
       );
       if (renewed.length > 0) {
+        // A certificate signed before the replacement was asked for (a job already under way) does not settle it.
         await m.query(
           `UPDATE "managed_certificates" mc SET "status" = 'active', "current_serial" = v."serial", "current_fingerprint" = v."fp", "not_before" = v."nb", "not_after" = v."na",
-                  "next_renewal_at" = v."next", "failure_count" = 0, "last_error" = NULL, "updated_at" = $7
-             FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[]) AS v("id", "serial", "fp", "nb", "na", "next")
+                  "next_renewal_at" = CASE WHEN mc."replacement_requested_at" > v."issued" THEN $7 ELSE v."next" END, "failure_count" = 0, "last_error" = NULL,
+                  "replacement_requested_at" = CASE WHEN mc."replacement_requested_at" > v."issued" THEN mc."replacement_requested_at" END, "updated_at" = $7
+             FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[], $8::timestamptz[]) AS v("id", "serial", "fp", "nb", "na", "next", "issued")
             WHERE mc."id" = v."id"`,
-          [renewed.map((x) => x.mc.id), renewed.map((x) => x.cert.serial), renewed.map((x) => x.cert.fingerprintSha256), renewed.map((x) => x.cert.notBefore), renewed.map((x) => x.cert.notAfter), renewed.map((x) => x.next), now],
+          [renewed.map((x) => x.mc.id), renewed.map((x) => x.cert.serial), renewed.map((x) => x.cert.fingerprintSha256), renewed.map((x) => x.cert.notBefore), renewed.map((x) => x.cert.notAfter), renewed.map((x) => x.next), now, renewed.map((x) => x.cert.issuedAt)],
         );
         await this.audit.record(m, ...events);
       }

@@ -78,6 +78,13 @@ export class ManagedCertificate {
   @Column({ type: 'int', name: 'failure_count', default: 0 })
   failureCount!: number;
 
+  /**
+   * Set when the current certificate must be replaced now (revoked, or its CA distrusted): the
+   * scheduler serves these before ordinary renewals; cleared by the next successful install.
+   */
+  @Column({ type: 'timestamptz', name: 'replacement_requested_at', nullable: true })
+  replacementRequestedAt?: Date | null;
+
   @Column({ type: 'text', name: 'last_error', nullable: true })
   lastError!: string | null;
 
