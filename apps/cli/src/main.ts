@@ -2,6 +2,7 @@
 import { ApiSettings, CliError, resolveApiSettings } from './api/api-client';
 import { agentsCommand } from './commands/agents.command';
 import { auditCommand } from './commands/audit.command';
+import { breakglassCommand } from './commands/breakglass.command';
 import { caCommand } from './commands/ca.command';
 import { certsCommand } from './commands/certs.command';
 import { managedCommand } from './commands/managed.command';
@@ -46,6 +47,9 @@ Usage:
   certfleet revoke list [--issuer CA] [--limit N] [--json]
   certfleet revoke publish-crl CA
 
+  Break-glass (emergency replacement across the fleet; "certfleet breakglass help"):
+  certfleet breakglass plan SELECTOR | run SELECTOR --confirm | status [ID] [--watch] | report ID
+
   Audit trail:
   certfleet audit [--subject TYPE[:ID]] [--action PREFIX*] [--actor A] [--since ISO|30d|12h] [--limit N | --all] [--json]
   certfleet audit verify
@@ -86,6 +90,8 @@ export async function main(argv: string[]): Promise<number> {
       return auditCommand(args, api);
     case 'revoke':
       return revokeCommand(args, api);
+    case 'breakglass':
+      return breakglassCommand(args, api);
     case 'help':
     case '--help':
     case '-h':

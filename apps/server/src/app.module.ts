@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AgentsModule } from './app/agents/agents.module';
 import { AuditModule } from './app/audit/audit.module';
 import { AuthModule } from './app/auth/auth.module';
+import { BreakglassModule } from './app/breakglass/breakglass.module';
 import { EnrollmentModule } from './app/enrollment/enrollment.module';
 import { FleetCaModule } from './app/fleet-ca/fleet-ca.module';
 import { HealthController } from './app/health/health.controller';
@@ -19,7 +20,7 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [DatabaseModule, AuditModule, AuthModule, FleetCaModule, EnrollmentModule, AgentsModule, InventoryModule, IssuingCasModule, ManagedModule, RevocationModule, AgentGrpcModule],
+      imports: [DatabaseModule, AuditModule, AuthModule, FleetCaModule, EnrollmentModule, AgentsModule, InventoryModule, IssuingCasModule, ManagedModule, RevocationModule, BreakglassModule, AgentGrpcModule],
       controllers: [HealthController],
       providers: [{ provide: SERVER_CONFIG, useValue: config }],
       exports: [SERVER_CONFIG],

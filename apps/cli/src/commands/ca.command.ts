@@ -24,7 +24,7 @@ const USAGE = `usage:
 interface IssuingCaView {
   id: string;
   name: string;
-  status: 'pending' | 'active' | 'retired';
+  status: 'pending' | 'active' | 'retired' | 'revoked';
   subject: string | null;
   fingerprintSha256: string | null;
   notAfter: string | null;

@@ -11,4 +11,4 @@ export function withAdvisoryLock<T>(ds: DataSource, lockId: number, work: (m: En
   });
 }
 
-export const LOCKS = { fleetCa: 7301, adminToken: 7302 } as const;
+export const LOCKS = { fleetCa: 7301, adminToken: 7302, breakglass: 7303 } as const;

@@ -3,6 +3,8 @@ import { ApiToken } from '../app/auth/api-token.entity';
 import { EnrollmentToken } from '../app/enrollment/enrollment-token.entity';
 import { AuthorityCredential } from '../app/fleet-ca/authority-credential.entity';
 import { AuditChainHead, AuditEvent } from '../app/audit/audit-event.entity';
+import { BreakglassCampaign } from '../app/breakglass/breakglass-campaign.entity';
+import { BreakglassItem } from '../app/breakglass/breakglass-item.entity';
 import { InventoryItem } from '../app/inventory/inventory-item.entity';
 import { IssuedCertificate } from '../app/issuing-cas/issued-certificate.entity';
 import { IssuingCa } from '../app/issuing-cas/issuing-ca.entity';
@@ -24,4 +26,6 @@ export const ENTITIES = [
   CertificateJob,
   AuditEvent,
   AuditChainHead,
+  BreakglassCampaign,
+  BreakglassItem,
 ];

@@ -30,6 +30,8 @@ describe.each(['pglite', 'postgresql'] as const)('migrations on %s', (database) 
       'api_tokens',
       'audit_chain_head',
       'audit_events',
+      'breakglass_campaigns',
+      'breakglass_items',
       'authority_credentials',
       'certificate_jobs',
       'enrollment_tokens',

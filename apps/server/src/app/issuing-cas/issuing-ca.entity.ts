@@ -2,9 +2,10 @@ import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeor
 
 /**
  * pending: the server made the key and CSR, the offline root has not signed yet.
- * active: signs managed certificates. retired: kept for the record (and later for CRLs), signs nothing.
+ * active: signs managed certificates. retired: kept for the record and its CRLs, signs nothing.
+ * revoked: distrusted (compromised) by a break-glass campaign; still publishes its CRL, signs nothing.
  */
-export type IssuingCaStatus = 'pending' | 'active' | 'retired';
+export type IssuingCaStatus = 'pending' | 'active' | 'retired' | 'revoked';
 
 /** An internal issuing CA. Its key is generated here and stored encrypted; it never leaves. */
 @Entity('issuing_cas')
@@ -46,4 +47,10 @@ export class IssuingCa {
 
   @Column({ type: 'timestamptz', name: 'activated_at', nullable: true })
   activatedAt!: Date | null;
+
+  @Column({ type: 'timestamptz', name: 'revoked_at', nullable: true })
+  revokedAt?: Date | null;
+
+  @Column({ type: 'varchar', length: 32, name: 'revocation_reason', nullable: true })
+  revocationReason?: string | null;
 }

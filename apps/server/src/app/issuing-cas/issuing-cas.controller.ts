@@ -21,7 +21,7 @@ class QuickStartDto {
 class IssuingCaDto {
   @ApiProperty() id!: string;
   @ApiProperty() name!: string;
-  @ApiProperty({ enum: ['pending', 'active', 'retired'] }) status!: string;
+  @ApiProperty({ enum: ['pending', 'active', 'retired', 'revoked'] }) status!: string;
   @ApiProperty({ nullable: true }) subject!: string | null;
   @ApiProperty({ nullable: true }) fingerprintSha256!: string | null;
   @ApiProperty({ nullable: true }) notAfter!: Date | null;

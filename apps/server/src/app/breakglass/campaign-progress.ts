@@ -1,0 +1,63 @@
+import { NotFoundException } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { isUuid } from '../../common/ids';
+import { queryRows } from '../../database/query-rows';
+import { BreakglassCampaign } from './breakglass-campaign.entity';
+import type { ItemState } from './breakglass-item.entity';
+
+export interface CampaignProgress {
+  campaign: BreakglassCampaign & { replacementCaName: string | null; compromisedCaName: string | null };
+  counts: Record<ItemState, number> & { total: number; failing: number };
+  /** validated / (everything but manual and cancelled), 0-100. */
+  percent: number;
+  /** From run to the last validation, once complete. */
+  secondsTo100: number | null;
+  /** Hosts still waiting (first 50): offline ones stay here until they reconnect. */
+  pendingHosts: Array<{ hostname: string; items: number; lastError: string | null }>;
+}
+
+export interface CampaignReport extends CampaignProgress {
+  items: Array<{ hostname: string; location: string; state: ItemState; oldSerial: string | null; newSerial: string | null; lastError: string | null; startedAt: Date | null; finishedAt: Date | null }>;
+}
+
+/** Reads a campaign's progress and its final report (read-only). */
+export async function campaignProgress(ds: DataSource, id: string, withItems: false): Promise<CampaignProgress>;
+export async function campaignProgress(ds: DataSource, id: string, withItems: true): Promise<CampaignReport>;
+export async function campaignProgress(ds: DataSource, id: string, withItems: boolean): Promise<CampaignProgress | CampaignReport> {
+  const campaign = isUuid(id) ? await ds.getRepository(BreakglassCampaign).findOne({ where: { id } }) : null;
+  if (!campaign) throw new NotFoundException(`no break-glass campaign ${id}`);
+  const names = queryRows<{ id: string; name: string }>(await ds.query(`SELECT "id", "name" FROM "issuing_cas" WHERE "id" = ANY($1::uuid[])`, [[campaign.compromisedCaId, campaign.replacementCaId].filter(Boolean)]));
+  const nameOf = (caId: string | null) => names.find((n) => n.id === caId)?.name ?? null;
+  const counts = { pending: 0, replacing: 0, validated: 0, manual: 0, cancelled: 0, total: 0, failing: 0 };
+  for (const r of queryRows<{ state: ItemState; n: number; failing: number }>(
+    await ds.query(`SELECT "state", count(*)::int AS "n", count(*) FILTER (WHERE "last_error" IS NOT NULL)::int AS "failing" FROM "breakglass_items" WHERE "campaign_id" = $1 GROUP BY "state"`, [id]),
+  )) {
+    counts[r.state] = r.n;
+    counts.total += r.n;
+    counts.failing += r.failing;
+  }
+  const replaceable = counts.total - counts.manual - counts.cancelled;
+  const [last] = queryRows<{ at: Date | null }>(await ds.query(`SELECT max("finished_at") AS "at" FROM "breakglass_items" WHERE "campaign_id" = $1 AND "state" = 'validated'`, [id]));
+  const pendingHosts = queryRows<{ hostname: string; items: number; last_error: string | null }>(
+    await ds.query(
+      `SELECT "hostname", count(*)::int AS "items", max("last_error") AS "last_error" FROM "breakglass_items"
+        WHERE "campaign_id" = $1 AND "state" IN ('pending', 'replacing') GROUP BY "hostname" ORDER BY "hostname" LIMIT 50`,
+      [id],
+    ),
+  );
+  const progress: CampaignProgress = {
+    campaign: { ...campaign, compromisedCaName: nameOf(campaign.compromisedCaId), replacementCaName: nameOf(campaign.replacementCaId) },
+    counts,
+    percent: replaceable === 0 ? (campaign.status === 'completed' ? 100 : 0) : Math.floor((counts.validated * 100) / replaceable),
+    secondsTo100: campaign.status === 'completed' && campaign.startedAt ? ((last?.at ? new Date(last.at) : (campaign.completedAt ?? campaign.startedAt)).getTime() - campaign.startedAt.getTime()) / 1000 : null,
+    pendingHosts: pendingHosts.map((h) => ({ hostname: h.hostname, items: h.items, lastError: h.last_error })),
+  };
+  if (!withItems) return progress;
+  const items = queryRows<{ hostname: string; location: string; state: ItemState; old_serial: string | null; new_serial: string | null; last_error: string | null; started_at: Date | null; finished_at: Date | null }>(
+    await ds.query(`SELECT "hostname", "location", "state", "old_serial", "new_serial", "last_error", "started_at", "finished_at" FROM "breakglass_items" WHERE "campaign_id" = $1 ORDER BY "hostname", "seq"`, [id]),
+  );
+  return {
+    ...progress,
+    items: items.map((r) => ({ hostname: r.hostname, location: r.location, state: r.state, oldSerial: r.old_serial, newSerial: r.new_serial, lastError: r.last_error, startedAt: r.started_at, finishedAt: r.finished_at })),
+  };
+}
