@@ -1,13 +1,17 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { generateKeyPairSync } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import {
   buildOcspResponse,
   isRevocationReason,
+  issueOcspResponderCertificate,
   ocspCertIdMatcher,
   ocspErrorResponse,
   OcspRequestError,
   ocspSignerForCa,
+  ocspSignerForDelegate,
   parseOcspRequest,
+  type IssuingCa as LoadedIssuingCa,
   type OcspCertId,
   type OcspCertStatus,
   type OcspHash,
@@ -23,6 +27,9 @@ interface ResponderCa {
   id: string;
   matches: (certId: OcspCertId) => boolean;
   signer: OcspSigner;
+  loaded: LoadedIssuingCa;
+  /** A delegated responder certificate is replaced after this time (half its validity). */
+  renewAt: number;
 }
 
 interface CachedResponse {
@@ -32,6 +39,7 @@ interface CachedResponse {
 }
 
 const CA_LIST_TTL_MS = 10_000;
+const RESPONDER_VALIDITY_DAYS = 7;
 const OCSP_HASHES: readonly OcspHash[] = ['sha1', 'sha256', 'sha384', 'sha512'];
 const MAX_CACHED_RESPONSES = 250_000;
 
@@ -144,11 +152,37 @@ export class OcspResponder {
       if (!row.certificatePem) continue;
       const loaded = this.issuingCas.loadedCa(row);
       if (loaded instanceof IssuerUnavailableError) continue;
-      const previous = this.cas.list.find((ca) => ca.id === row.id && ca.signer.issuer === loaded);
-      list.push(previous ?? { id: row.id, matches: ocspCertIdMatcher(loaded), signer: ocspSignerForCa(loaded) });
+      const previous = this.cas.list.find((ca) => ca.id === row.id && ca.loaded === loaded && ca.renewAt > Date.now());
+      list.push(previous ?? this.responderFor(row, loaded));
     }
     this.cas = { loadedAt: Date.now(), list };
     return list;
+  }
+
+  /**
+   * A P-256 CA signs its own answers. A P-384 or RSA CA signs ~10x slower, so its answers are signed
+   * by a delegated responder (RFC 6960 4.2.2.2: EKU OCSPSigning, ocsp-nocheck) with a P-256 key made
+   * here and kept only in memory, renewed at half of its week.
+   */
+  private responderFor(row: IssuingCa, loaded: LoadedIssuingCa): ResponderCa {
+    const base = { id: row.id, matches: ocspCertIdMatcher(loaded), loaded };
+    if (loaded.keyType === 'EC P-256') return { ...base, signer: ocspSignerForCa(loaded), renewAt: Infinity };
+    try {
+      return this.delegatedResponder(row, loaded, base);
+    } catch (err) {
+      // E.g. an expired CA cannot certify a responder: it still answers, signing itself.
+      this.logger.warn(`issuing CA "${row.name}" signs its own OCSP answers: no delegated responder (${(err as Error).message})`);
+      return { ...base, signer: ocspSignerForCa(loaded), renewAt: Infinity };
+    }
+  }
+
+  private delegatedResponder(row: IssuingCa, loaded: LoadedIssuingCa, base: Omit<ResponderCa, 'signer' | 'renewAt'>): ResponderCa {
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const certificate = issueOcspResponderCertificate(loaded, { publicKeySpki: publicKey.export({ format: 'der', type: 'spki' }), commonName: `${row.name} OCSP responder`, validityDays: RESPONDER_VALIDITY_DAYS });
+    const signer = ocspSignerForDelegate(loaded, { certificatePem: certificate.certificatePem, privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() });
+    this.logger.log(`OCSP answers for issuing CA "${row.name}" (${loaded.keyType}) are signed by delegated responder certificate ${certificate.serialHex}, valid until ${certificate.notAfter.toISOString()}`);
+    const halfLife = (certificate.notAfter.getTime() - Date.now()) / 2;
+    return { ...base, signer, renewAt: Date.now() + halfLife };
   }
 
   private async statuses(caId: string, serials: string[]): Promise<Map<string, OcspCertStatus>> {

@@ -7,6 +7,7 @@ import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
+import { createRootCa, signIntermediate } from '@certfleet/pki';
 import { loadServerConfig, ServerConfig } from '../../config/server-config';
 import { openTestDataSource } from '../../database/test-database';
 import { Agent } from '../agents/agent.entity';
@@ -191,6 +192,27 @@ describe.each(['pglite', 'postgresql'] as const)('revocation on %s', (database) 
     }
     const caCert = await fetch(`${base}/pki/ca/${caId}.crt`);
     expect(new X509Certificate(Buffer.from(await caCert.arrayBuffer())).toString()).toBe(new X509Certificate(readFileSync(issuingFile)).toString());
+  });
+
+  it('signs for a P-384 issuing CA through a delegated P-256 responder certificate that openssl accepts', async () => {
+    const root = await createRootCa({ commonName: `P-384 Root ${database}` });
+    const pending = await a.cas.create(`p384-${database}`, 'P-384', 'token:test');
+    const ca = await a.cas.importCertificate(pending.id, await signIntermediate(root, pending.csrPem!), root.certificatePem, 'token:test');
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const [answer] = await ds.transaction((m) =>
+      a.cas.issueMany(m, [{ caId: ca.id, publicKeySpki: publicKey.export({ format: 'der', type: 'spki' }), jobId: null, managedCertificateId: null, profile: { dnsNames: ['p384.example.test'], ipAddresses: [], validityDays: 30, usages: ['tls-server'] } }]),
+    );
+    if (answer instanceof Error) throw answer;
+    const leaf = file(`p384-leaf-${database}.pem`, answer.leaf.certificatePem);
+    const issuer = file(`p384-ca-${database}.pem`, ca.certificatePem!);
+    const chain = file(`p384-chain-${database}.pem`, ca.certificatePem! + root.certificatePem);
+    a.ocsp.reloadCas();
+    const out = await ocspCli('-issuer', issuer, '-cert', leaf, '-url', `${base}/pki/ocsp`, '-CAfile', chain, '-resp_text');
+    expect(out).toContain('Response verify OK');
+    expect(out).toContain(`${leaf}: good`);
+    expect(out).toMatch(/CN ?= ?p384-\S+ OCSP responder/);
+    expect(out).toContain('OCSP Signing');
+    expect(out).toContain('OCSP No Check');
   });
 
   it('answers malformed and oversized requests with malformedRequest and keeps serving', async () => {
