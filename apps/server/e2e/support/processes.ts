@@ -30,6 +30,9 @@ export async function testServerEnv(work: string, databaseUrl?: string, extra: R
     CERTFLEET_GRPC_PORT: String(await freePort()),
     CERTFLEET_GRPC_HOST: '127.0.0.1',
     CERTFLEET_HEARTBEAT_SECONDS: '2',
+    // No background revocation checks: corpora name OCSP/CRL hosts off this machine (loopback only).
+    // Tests of revocation checking ask for a check explicitly.
+    CERTFLEET_REVOCATION_CHECK_MINUTES: '0',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...extra,
   };

@@ -35,6 +35,15 @@ export interface ServerConfig {
     /** OCSP responses are valid (nextUpdate) this long; a cached response is reused for half of it. */
     ocspValidityMinutes: number;
   };
+  /** Revocation checking (OCSP, then CRL) of every certificate in the inventory, whoever issued it. */
+  revocationCheck: {
+    /** Minutes between background passes, and how long an answer without nextUpdate is kept; 0 disables the background pass. */
+    intervalMinutes: number;
+    /** Certificates checked at the same time. */
+    concurrency: number;
+    /** intervalMinutes > 0. */
+    enabled: boolean;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -73,6 +82,12 @@ function publicUrl(raw: string | undefined): string | undefined {
   return value.replace(/\/+$/, '');
 }
 
+function revocationCheck(env: Env): ServerConfig['revocationCheck'] {
+  const intervalMinutes = int(env, 'CERTFLEET_REVOCATION_CHECK_MINUTES', 60, 0, 7 * 24 * 60);
+  const concurrency = int(env, 'CERTFLEET_REVOCATION_CHECK_CONCURRENCY', 8, 1, 256);
+  return { intervalMinutes, concurrency, enabled: intervalMinutes > 0 };
+}
+
 /** Reads CERTFLEET_* variables (and DATABASE_URL); throws ConfigError naming the bad setting. */
 export function loadServerConfig(env: Env = process.env): ServerConfig {
   const databaseUrl = env.DATABASE_URL?.trim() || undefined;
@@ -108,6 +123,7 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
       crlValidityHours: int(env, 'CERTFLEET_CRL_HOURS', 24, 1, 24 * 31),
       ocspValidityMinutes: int(env, 'CERTFLEET_OCSP_MINUTES', 60, 1, 7 * 24 * 60),
     },
+    revocationCheck: revocationCheck(env),
   };
   if (config.expiry.criticalDays >= config.expiry.warningDays) {
     throw new ConfigError('CERTFLEET_CRITICAL_DAYS must be smaller than CERTFLEET_WARNING_DAYS');

@@ -5,6 +5,7 @@ import { AuthorityCredential } from '../app/fleet-ca/authority-credential.entity
 import { AuditChainHead, AuditEvent } from '../app/audit/audit-event.entity';
 import { BreakglassCampaign } from '../app/breakglass/breakglass-campaign.entity';
 import { BreakglassItem } from '../app/breakglass/breakglass-item.entity';
+import { CertificateRevocationStatus } from '../app/inventory/certificate-revocation-status.entity';
 import { InventoryItem } from '../app/inventory/inventory-item.entity';
 import { IssuedCertificate } from '../app/issuing-cas/issued-certificate.entity';
 import { IssuingCa } from '../app/issuing-cas/issuing-ca.entity';
@@ -19,6 +20,7 @@ export const ENTITIES = [
   EnrollmentToken,
   AuthorityCredential,
   InventoryItem,
+  CertificateRevocationStatus,
   IssuingCa,
   IssuedCertificate,
   IssuingCaCrl,

@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Brackets, DataSource } from 'typeorm';
 import { SERVER_CONFIG, ServerConfig } from '../../config/server-config';
+import type { RevocationStatus } from '@certfleet/pki';
+import { CertificateRevocationStatus } from './certificate-revocation-status.entity';
 import { CertificateStatus, certificateStatus, daysLeft, notAfterRangeFor } from './certificate-status';
 import { InventoryItem, InventoryItemKind } from './inventory-item.entity';
 
@@ -12,6 +14,8 @@ export interface CertificateFilter {
   /** Case-insensitive substring of the issuer DN. */
   issuer?: string;
   status?: CertificateStatus;
+  /** Only certificates whose last revocation check said this. */
+  revocation?: RevocationStatus;
   limit?: number;
   offset?: number;
 }
@@ -30,7 +34,20 @@ export interface CertificateView {
   daysLeft: number;
   status: CertificateStatus;
   detail: Record<string, unknown>;
+  /** The last revocation check of this certificate (shared by every host holding it); null until checked. */
+  revocation: RevocationView | null;
 }
+
+export interface RevocationView {
+  status: RevocationStatus;
+  reason: string | null;
+  revokedAt: Date | null;
+  source: 'ocsp' | 'crl' | 'none';
+  checkedAt: Date;
+  detail: string;
+}
+
+export const REVOCATION_STATUSES: RevocationStatus[] = ['good', 'revoked', 'unknown', 'unreachable'];
 
 export interface FindingView {
   agentId: string;
@@ -56,6 +73,7 @@ export class InventoryQueryService {
       .createQueryBuilder('i')
       .innerJoin('i.agent', 'a')
       .addSelect(['a.hostname'])
+      .leftJoinAndMapOne('i.revocation', CertificateRevocationStatus, 'r', 'r.fingerprint_sha256 = i.fingerprint_sha256')
       .where("i.kind = 'certificate'");
     if (filter.agent) {
       const isUuid = /^[0-9a-f-]{36}$/i.test(filter.agent);
@@ -70,6 +88,7 @@ export class InventoryQueryService {
       if (from) q.andWhere('i.not_after > :from', { from });
       if (to) q.andWhere('i.not_after <= :to', { to });
     }
+    if (filter.revocation) q.andWhere('r.status = :revocation', { revocation: filter.revocation });
     q.orderBy('i.not_after', 'ASC').addOrderBy('i.path', 'ASC').addOrderBy('i.entry', 'ASC');
     q.take(Math.min(filter.limit ?? 1000, MAX_LIMIT)).skip(filter.offset ?? 0);
     const [rows, total] = await q.getManyAndCount();
@@ -89,6 +108,7 @@ export class InventoryQueryService {
         daysLeft: daysLeft(r.notAfter!, now),
         status: certificateStatus(r.notAfter!, now, this.config.expiry),
         detail: r.detail,
+        revocation: revocationView((r as InventoryItem & { revocation?: CertificateRevocationStatus }).revocation),
       })),
     };
   }
@@ -111,6 +131,12 @@ export class InventoryQueryService {
       updatedAt: r.updatedAt,
     }));
   }
+}
+
+function revocationView(row: CertificateRevocationStatus | undefined): RevocationView | null {
+  if (!row) return null;
+  const { status, reason, revokedAt, source, checkedAt, detail } = row;
+  return { status, reason, revokedAt, source, checkedAt, detail };
 }
 
 function escapeLike(s: string): string {
