@@ -15,6 +15,7 @@ Usage:
   certfleet token create --ttl 1h [--description TEXT] [--json]
   certfleet agents [--json]
   certfleet certs [--expiring 30d] [--agent ID|HOSTNAME] [--issuer TEXT] [--status OK|WARNING|CRITICAL|EXPIRED] [--limit N] [--json]
+  certfleet certs list --revocation revoked|unknown|unreachable|good ;  certfleet certs check-revocation
 
   Internal PKI (the root stays offline; issuing CA keys never leave the server):
   certfleet ca init-root --cn NAME --out DIR [--passphrase-file FILE]        (offline)
