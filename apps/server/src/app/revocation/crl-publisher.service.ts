@@ -22,7 +22,8 @@ interface CrlStateRow {
   next_update: Date | null;
   last_revocation_seq: string;
   entries: number;
-  der: Buffer | null;
+  /** Hex text when read on PGlite (see bytesOut). */
+  der: Buffer | string | null;
 }
 
 /** The revoked entries of one CA, DER-encoded once, in revocation order. */
@@ -54,6 +55,8 @@ export class CrlPublisher implements OnApplicationBootstrap, OnApplicationShutdo
   ) {}
 
   onApplicationBootstrap(): void {
+    // Encode the revoked entries now rather than in the first revocation after a start.
+    setTimeout(() => void this.warm().catch((err) => this.logger.warn(`CRL warm-up failed: ${(err as Error).message}`)), 1000).unref();
     const every = Math.min(REFRESH_CHECK_MS, (this.config.revocation.crlValidityHours * 3_600_000) / 8);
     this.timer = setInterval(() => void this.refreshDue().catch((err) => this.logger.error(`CRL refresh failed: ${(err as Error).message}`)), every);
     this.timer.unref();
@@ -101,8 +104,8 @@ export class CrlPublisher implements OnApplicationBootstrap, OnApplicationShutdo
       const nextUpdate = new Date(Math.min(now.getTime() + this.validityMs, signer.notAfter.getTime()));
       const der = buildCrl(signer, { crlNumber, thisUpdate: now, nextUpdate, entries: cache.list });
       await m.query(
-        `UPDATE "issuing_ca_crls" SET "crl_number" = $2, "this_update" = $3, "next_update" = $4, "last_revocation_seq" = $5, "entries" = $6, "der" = $7 WHERE "issuing_ca_id" = $1`,
-        [caId, crlNumber.toString(), now, nextUpdate, cache.seq.toString(), cache.list.length, der],
+        `UPDATE "issuing_ca_crls" SET "crl_number" = $2, "this_update" = $3, "next_update" = $4, "last_revocation_seq" = $5, "entries" = $6, "der" = ${this.bytesIn('$7')} WHERE "issuing_ca_id" = $1`,
+        [caId, crlNumber.toString(), now, nextUpdate, cache.seq.toString(), cache.list.length, this.bytesParam(der)],
       );
       return { issuingCaId: caId, crlNumber: crlNumber.toString(), thisUpdate: now, nextUpdate, entries: cache.list.length, der };
     });
@@ -123,6 +126,16 @@ export class CrlPublisher implements OnApplicationBootstrap, OnApplicationShutdo
     const stored = await this.readStored(this.ds.manager, caId);
     this.served.set(caId, stored);
     return stored;
+  }
+
+  /**
+   * Loads and encodes every CA's revoked entries. Safe without the CRL row lock: revocations of a
+   * CA commit in sequence order (they hold that lock), so the committed ones are always a prefix.
+   */
+  async warm(): Promise<void> {
+    const cas = queryRows<{ id: string }>(await this.ds.query(`SELECT "id" FROM "issuing_cas" WHERE "certificate_pem" IS NOT NULL`));
+    for (const { id } of cas) await this.catchUp(this.ds.manager, id);
+    await this.refreshDue();
   }
 
   /** Publishes what is due: CAs with no CRL, one past half its validity, or revocations it lacks. */
@@ -149,9 +162,24 @@ export class CrlPublisher implements OnApplicationBootstrap, OnApplicationShutdo
 
   private async readStored(m: EntityManager, caId: string): Promise<PublishedCrl> {
     const [row] = queryRows<CrlStateRow>(
-      await m.query(`SELECT "crl_number", "this_update", "next_update", "last_revocation_seq", "entries", "der" FROM "issuing_ca_crls" WHERE "issuing_ca_id" = $1`, [caId]),
+      await m.query(`SELECT "crl_number", "this_update", "next_update", "last_revocation_seq", "entries", ${this.bytesOut('"der"')} AS "der" FROM "issuing_ca_crls" WHERE "issuing_ca_id" = $1`, [caId]),
     );
-    return { issuingCaId: caId, crlNumber: String(row.crl_number), thisUpdate: row.this_update!, nextUpdate: row.next_update!, entries: row.entries, der: Buffer.from(row.der!) };
+    const der = typeof row.der === 'string' ? Buffer.from(row.der, 'hex') : Buffer.from(row.der!);
+    return { issuingCaId: caId, crlNumber: String(row.crl_number), thisUpdate: row.this_update!, nextUpdate: row.next_update!, entries: row.entries, der };
+  }
+
+  // PGlite converts bytea one byte at a time in JavaScript (2-3 s for a 5 MB CRL, blocking the
+  // event loop): there, CRL bytes travel as hex text; node-postgres sends binary faster as is.
+  private bytesParam(der: Buffer): Buffer | string {
+    return this.config.databaseUrl ? der : der.toString('hex');
+  }
+
+  private bytesIn(param: string): string {
+    return this.config.databaseUrl ? param : `decode(${param}, 'hex')`;
+  }
+
+  private bytesOut(column: string): string {
+    return this.config.databaseUrl ? column : `encode(${column}, 'hex')`;
   }
 
   /** Reads (under the CRL row lock) the revocations this replica has not encoded yet. */
@@ -169,6 +197,8 @@ export class CrlPublisher implements OnApplicationBootstrap, OnApplicationShutdo
       ),
     );
     for (const row of rows) {
+      // Two readers (warm-up and a publish) may overlap: each entry goes in once, in order.
+      if (BigInt(row.revocation_seq) <= cache.seq) continue;
       const reason = isRevocationReason(row.revocation_reason) ? row.revocation_reason : 'unspecified';
       cache.list.push(encodeRevokedEntry({ serialHex: row.serial, revokedAt: new Date(row.revoked_at), reason }));
       cache.seq = BigInt(row.revocation_seq);

@@ -134,7 +134,8 @@ export class OcspResponder {
         if (--drop <= 0) break;
       }
     }
-    this.cache.set(key, entry);
+    // A copy: `der` may be a slice of a shared pool chunk that would stay alive with it.
+    this.cache.set(key, { der: Buffer.from(entry.der), freshUntil: entry.freshUntil });
   }
 
   private async caFor(certId: OcspCertId): Promise<ResponderCa | undefined> {
