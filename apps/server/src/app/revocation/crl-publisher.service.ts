@@ -46,6 +46,8 @@ export class CrlPublisher implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly logger = new Logger('CRL');
   private readonly entries = new Map<string, EntryCache>();
   private readonly served = new Map<string, PublishedCrl>();
+  /** Per CA, the lowest number the next CRL may have (after a failed store, see publish). */
+  private readonly skipTo = new Map<string, bigint>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -94,35 +96,54 @@ export class CrlPublisher implements OnApplicationBootstrap, OnApplicationShutdo
     if (!ca) throw new NotFoundException(`no issuing CA ${caId}`);
     const signer = this.cas.loadedCa(ca);
     if (signer instanceof IssuerUnavailableError) throw signer;
-    const published = await this.ds.transaction(async (m) => {
-      const state = await this.lockCrlRow(m, caId);
-      const cache = await this.catchUp(m, caId);
-      const now = new Date();
-      const current = BigInt(state.last_revocation_seq) >= cache.seq && state.next_update !== null && state.next_update.getTime() - now.getTime() > this.validityMs / 2;
-      if (current && !force) return this.readStored(m, caId);
-      const crlNumber = BigInt(state.crl_number) + 1n;
-      const nextUpdate = new Date(Math.min(now.getTime() + this.validityMs, signer.notAfter.getTime()));
-      const der = buildCrl(signer, { crlNumber, thisUpdate: now, nextUpdate, entries: cache.list });
-      await m.query(
-        `UPDATE "issuing_ca_crls" SET "crl_number" = $2, "this_update" = $3, "next_update" = $4, "last_revocation_seq" = $5, "entries" = $6, "der" = ${this.bytesIn('$7')} WHERE "issuing_ca_id" = $1`,
-        [caId, crlNumber.toString(), now, nextUpdate, cache.seq.toString(), cache.list.length, this.bytesParam(der)],
-      );
-      return { issuingCaId: caId, crlNumber: crlNumber.toString(), thisUpdate: now, nextUpdate, entries: cache.list.length, der };
-    });
+    let early: PublishedCrl | undefined;
+    let published: PublishedCrl;
+    try {
+      published = await this.ds.transaction(async (m) => {
+        const state = await this.lockCrlRow(m, caId);
+        const cache = await this.catchUp(m, caId);
+        const now = new Date();
+        const current = BigInt(state.last_revocation_seq) >= cache.seq && state.next_update !== null && state.next_update.getTime() - now.getTime() > this.validityMs / 2;
+        if (current && !force) return this.readStored(m, caId);
+        const stored = BigInt(state.crl_number) + 1n;
+        const crlNumber = stored > (this.skipTo.get(caId) ?? 0n) ? stored : this.skipTo.get(caId)!;
+        const nextUpdate = new Date(Math.min(now.getTime() + this.validityMs, signer.notAfter.getTime()));
+        const der = buildCrl(signer, { crlNumber, thisUpdate: now, nextUpdate, entries: cache.list });
+        // Served from here at once; storing ~5 MB for other replicas takes longer than signing it.
+        early = { issuingCaId: caId, crlNumber: crlNumber.toString(), thisUpdate: now, nextUpdate, entries: cache.list.length, der };
+        this.served.set(caId, early);
+        await m.query(
+          `UPDATE "issuing_ca_crls" SET "crl_number" = $2, "this_update" = $3, "next_update" = $4, "last_revocation_seq" = $5, "entries" = $6, "der" = ${this.bytesIn('$7')} WHERE "issuing_ca_id" = $1`,
+          [caId, crlNumber.toString(), now, nextUpdate, cache.seq.toString(), cache.list.length, this.bytesParam(der)],
+        );
+        return early;
+      });
+    } catch (err) {
+      if (early) {
+        // It may have been served: never reuse its number for different content (RFC 5280 5.2.3).
+        this.skipTo.set(caId, BigInt(early.crlNumber) + 1n);
+        if (this.served.get(caId) === early) this.served.delete(caId);
+      }
+      throw err;
+    }
     this.served.set(caId, published);
     return published;
   }
 
-  /** The CRL to serve: the stored one (read again only when another replica made a newer one). */
+  /**
+   * The CRL to serve: the one this replica made or read last, unless another replica has stored a
+   * newer one since (embedded PGlite has one server process: nothing to ask then).
+   */
   async current(caId: string): Promise<PublishedCrl> {
     if (!isUuid(caId)) throw new NotFoundException(`no issuing CA ${caId}`);
+    const cached = this.served.get(caId);
+    if (!this.config.databaseUrl && cached && cached.nextUpdate.getTime() > Date.now()) return cached;
     const [row] = queryRows<{ crl_number: string; next_update: Date | null; has_der: boolean }>(
       await this.ds.query(`SELECT "crl_number", "next_update", "der" IS NOT NULL AS "has_der" FROM "issuing_ca_crls" WHERE "issuing_ca_id" = $1`, [caId]),
     );
     const usable = row?.has_der && row.next_update !== null && row.next_update.getTime() > Date.now();
     if (!usable) return this.publish(caId);
-    const cached = this.served.get(caId);
-    if (cached && cached.crlNumber === String(row.crl_number)) return cached;
+    if (cached && BigInt(cached.crlNumber) >= BigInt(row.crl_number) && cached.nextUpdate.getTime() > Date.now()) return cached;
     const stored = await this.readStored(this.ds.manager, caId);
     this.served.set(caId, stored);
     return stored;
