@@ -39,6 +39,12 @@ probe postgresql           "initdb/pg_ctl: throwaway test database"   have_postg
 probe python3-cryptography "python3 cryptography: cert-corpus.sh"     have_python_cryptography
 probe procps               "ps/pkill: process checks"                 have ps
 probe faketime             "libfaketime: expired-identity e2e"        have faketime
+probe pebble               "pebble: ACME CA for the ACME issuer tests" have pebble
+probe certbot              "certbot: ACME client against our ACME server" have certbot
+probe lego                 "lego: ACME client against our ACME server" have lego
+probe bind9                "named: RFC 2136 DNS server for DNS-01 tests" eval 'have named || [ -x /usr/sbin/named ]'
+probe bind9-dnsutils       "dig/nsupdate: DNS checks"                 have dig
+probe prometheus           "promtool: /metrics and rule file checks"  have promtool
 
 printf '%s\n' "${report[@]}"
 if [ ${#missing[@]} -eq 0 ]; then
