@@ -22,8 +22,7 @@ interface CrlStateRow {
   next_update: Date | null;
   last_revocation_seq: string;
   entries: number;
-  /** Hex text when read on PGlite (see bytesOut). */
-  der: Buffer | string | null;
+  der: Buffer | null;
 }
 
 /** The revoked entries of one CA, DER-encoded once, in revocation order. */
@@ -104,7 +103,12 @@ export class CrlPublisher implements OnApplicationBootstrap, OnApplicationShutdo
         const cache = await this.catchUp(m, caId);
         const now = new Date();
         const current = BigInt(state.last_revocation_seq) >= cache.seq && state.next_update !== null && state.next_update.getTime() - now.getTime() > this.validityMs / 2;
-        if (current && !force) return this.readStored(m, caId);
+        if (current && !force) {
+          if (this.sharedDatabase) return this.readStored(m, caId);
+          // Embedded PGlite keeps CRL bytes in memory only; after a restart a new one is made.
+          const mine = this.served.get(caId);
+          if (mine && mine.crlNumber === String(state.crl_number)) return mine;
+        }
         const stored = BigInt(state.crl_number) + 1n;
         const crlNumber = stored > (this.skipTo.get(caId) ?? 0n) ? stored : this.skipTo.get(caId)!;
         const nextUpdate = new Date(Math.min(now.getTime() + this.validityMs, signer.notAfter.getTime()));
@@ -113,8 +117,8 @@ export class CrlPublisher implements OnApplicationBootstrap, OnApplicationShutdo
         early = { issuingCaId: caId, crlNumber: crlNumber.toString(), thisUpdate: now, nextUpdate, entries: cache.list.length, der };
         this.served.set(caId, early);
         await m.query(
-          `UPDATE "issuing_ca_crls" SET "crl_number" = $2, "this_update" = $3, "next_update" = $4, "last_revocation_seq" = $5, "entries" = $6, "der" = ${this.bytesIn('$7')} WHERE "issuing_ca_id" = $1`,
-          [caId, crlNumber.toString(), now, nextUpdate, cache.seq.toString(), cache.list.length, this.bytesParam(der)],
+          `UPDATE "issuing_ca_crls" SET "crl_number" = $2, "this_update" = $3, "next_update" = $4, "last_revocation_seq" = $5, "entries" = $6, "der" = $7 WHERE "issuing_ca_id" = $1`,
+          [caId, crlNumber.toString(), now, nextUpdate, cache.seq.toString(), cache.list.length, this.sharedDatabase ? der : null],
         );
         return early;
       });
@@ -137,7 +141,7 @@ export class CrlPublisher implements OnApplicationBootstrap, OnApplicationShutdo
   async current(caId: string): Promise<PublishedCrl> {
     if (!isUuid(caId)) throw new NotFoundException(`no issuing CA ${caId}`);
     const cached = this.served.get(caId);
-    if (!this.config.databaseUrl && cached && cached.nextUpdate.getTime() > Date.now()) return cached;
+    if (!this.sharedDatabase) return cached && cached.nextUpdate.getTime() > Date.now() ? cached : this.publish(caId);
     const [row] = queryRows<{ crl_number: string; next_update: Date | null; has_der: boolean }>(
       await this.ds.query(`SELECT "crl_number", "next_update", "der" IS NOT NULL AS "has_der" FROM "issuing_ca_crls" WHERE "issuing_ca_id" = $1`, [caId]),
     );
@@ -166,7 +170,7 @@ export class CrlPublisher implements OnApplicationBootstrap, OnApplicationShutdo
         `SELECT ca."id" FROM "issuing_cas" ca
            LEFT JOIN "issuing_ca_crls" c ON c."issuing_ca_id" = ca."id"
           WHERE ca."certificate_pem" IS NOT NULL AND ca."not_after" > $1
-            AND (c."der" IS NULL OR c."next_update" < $2
+            AND (c."this_update" IS NULL OR c."next_update" < $2
                  OR c."last_revocation_seq" < (SELECT coalesce(max(i."revocation_seq"), 0) FROM "issued_certificates" i WHERE i."issuing_ca_id" = ca."id" AND i."revocation_seq" IS NOT NULL))`,
         [now, new Date(now.getTime() + this.validityMs / 2)],
       ),
@@ -183,24 +187,18 @@ export class CrlPublisher implements OnApplicationBootstrap, OnApplicationShutdo
 
   private async readStored(m: EntityManager, caId: string): Promise<PublishedCrl> {
     const [row] = queryRows<CrlStateRow>(
-      await m.query(`SELECT "crl_number", "this_update", "next_update", "last_revocation_seq", "entries", ${this.bytesOut('"der"')} AS "der" FROM "issuing_ca_crls" WHERE "issuing_ca_id" = $1`, [caId]),
+      await m.query(`SELECT "crl_number", "this_update", "next_update", "last_revocation_seq", "entries", "der" FROM "issuing_ca_crls" WHERE "issuing_ca_id" = $1`, [caId]),
     );
-    const der = typeof row.der === 'string' ? Buffer.from(row.der, 'hex') : Buffer.from(row.der!);
+    const der = Buffer.from(row.der!);
     return { issuingCaId: caId, crlNumber: String(row.crl_number), thisUpdate: row.this_update!, nextUpdate: row.next_update!, entries: row.entries, der };
   }
 
-  // PGlite converts bytea one byte at a time in JavaScript (2-3 s for a 5 MB CRL, blocking the
-  // event loop): there, CRL bytes travel as hex text; node-postgres sends binary faster as is.
-  private bytesParam(der: Buffer): Buffer | string {
-    return this.config.databaseUrl ? der : der.toString('hex');
-  }
-
-  private bytesIn(param: string): string {
-    return this.config.databaseUrl ? param : `decode(${param}, 'hex')`;
-  }
-
-  private bytesOut(column: string): string {
-    return this.config.databaseUrl ? column : `encode(${column}, 'hex')`;
+  /**
+   * Only replicas sharing a PostgreSQL database need the CRL bytes stored. Embedded PGlite (one
+   * process) keeps them in memory: writing ~5 MB into it took longer than building and signing.
+   */
+  private get sharedDatabase(): boolean {
+    return Boolean(this.config.databaseUrl);
   }
 
   /** Reads (under the CRL row lock) the revocations this replica has not encoded yet. */

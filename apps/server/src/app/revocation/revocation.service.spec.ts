@@ -56,6 +56,7 @@ describe.each(['pglite', 'postgresql'] as const)('revocation on %s', (database) 
   let base: string;
   let a: ReturnType<typeof replica>;
   let b: ReturnType<typeof replica>;
+  let config: ServerConfig;
   let caId: string;
   let issuingFile: string;
   let chainFile: string;
@@ -67,14 +68,15 @@ describe.each(['pglite', 'postgresql'] as const)('revocation on %s', (database) 
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const databaseUrl = (ds.options as { url?: string }).url;
-    const config = loadServerConfig({ CERTFLEET_DATA_DIR: join(dir, database), CERTFLEET_PUBLIC_URL: base, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
+    config = loadServerConfig({ CERTFLEET_DATA_DIR: join(dir, database), CERTFLEET_PUBLIC_URL: base, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
     const fleetCa = new FleetCaService(config, ds);
     await fleetCa.onModuleInit();
     const audit = new AuditService(ds);
     a = replica(config, ds, fleetCa, audit);
-    b = replica(config, ds, fleetCa, audit);
+    // Replicas share a PostgreSQL database; embedded PGlite is one server process, so one replica.
+    b = database === 'postgresql' ? replica(config, ds, fleetCa, audit) : a;
     await a.events.onApplicationBootstrap();
-    await b.events.onApplicationBootstrap();
+    if (b !== a) await b.events.onApplicationBootstrap();
     const handler = pkiHttpHandler({ ocsp: a.ocsp, crls: a.crls, cas: a.cas });
     server.on('request', (req, res) => handler(req, res, () => res.writeHead(404).end()));
     const ca = await a.cas.quickStart(`lab-${database}`, 'token:test');
@@ -86,7 +88,7 @@ describe.each(['pglite', 'postgresql'] as const)('revocation on %s', (database) 
   });
   afterAll(async () => {
     await a?.events.onApplicationShutdown();
-    await b?.events.onApplicationShutdown();
+    if (b !== a) await b?.events.onApplicationShutdown();
     await new Promise((resolve) => server?.close(resolve));
     await close?.();
   });
@@ -169,6 +171,20 @@ describe.each(['pglite', 'postgresql'] as const)('revocation on %s', (database) 
     const text = crlText(await fetchCrl());
     for (const s of [x.serial, y.serial]) expect(text).toContain(`Serial Number: ${s.toUpperCase()}`);
     expect(text).toContain('Superseded');
+  });
+
+  it('after a restart serves a CRL with every revocation, numbered above the last one', async () => {
+    const x = await issue();
+    await a.revocations.revoke(x.serial, 'cessationOfOperation', 'token:test');
+    const before = await a.crls.current(caId);
+    const restarted = new CrlPublisher(config, ds, a.cas);
+    const after = await restarted.current(caId);
+    // PostgreSQL replicas read the stored CRL; PGlite keeps CRL bytes in memory, so it signs anew.
+    expect(BigInt(after.crlNumber)).toBe(database === 'postgresql' ? BigInt(before.crlNumber) : BigInt(before.crlNumber) + 1n);
+    expect(after.entries).toBe(before.entries);
+    writeFileSync(join(dir, `restart-${database}.crl`), after.der);
+    const text = openssl('crl', '-inform', 'DER', '-in', `restart-${database}.crl`, '-noout', '-text');
+    expect(text).toContain(`Serial Number: ${x.serial.toUpperCase()}`);
   });
 
   it('answers unknown for a serial it never issued, unauthorized for another CA, and GET requests too', async () => {
