@@ -1,11 +1,20 @@
 #!/usr/bin/env node
 import { ApiSettings, CliError, resolveApiSettings } from './api/api-client';
+import { acmeCommand } from './commands/acme.command';
 import { agentsCommand } from './commands/agents.command';
+import { alertsCommand } from './commands/alerts.command';
+import { channelsCommand } from './commands/channels.command';
+import { ownersCommand } from './commands/owners.command';
 import { auditCommand } from './commands/audit.command';
 import { breakglassCommand } from './commands/breakglass.command';
 import { caCommand } from './commands/ca.command';
+import { ctCommand } from './commands/ct.command';
+import { endpointsCommand } from './commands/endpoints.command';
 import { certsCommand } from './commands/certs.command';
+import { issuersCommand } from './commands/issuers.command';
 import { managedCommand } from './commands/managed.command';
+import { policyCommand } from './commands/policy.command';
+import { reportCommand } from './commands/report.command';
 import { revokeCommand } from './commands/revoke.command';
 import { tokenCommand } from './commands/token.command';
 
@@ -51,6 +60,25 @@ Usage:
   Break-glass (emergency replacement across the fleet; "certfleet breakglass help"):
   certfleet breakglass plan SELECTOR | run SELECTOR --confirm | status [ID] [--watch] | report ID
 
+  ACME server (RFC 8555) at <server>/acme/<CA>/directory ("certfleet acme help"):
+  certfleet acme eab create [--ca NAME] | directories | certs [--ca NAME]
+
+  ACME issuers (managed certificates from Let's Encrypt-style CAs; "certfleet issuers help"):
+  certfleet issuers acme add --name N --directory URL [--email E] | list | show N | remove N
+
+  TLS endpoints ("certfleet endpoints help") and Certificate Transparency ("certfleet ct help"):
+  certfleet endpoints add HOST:PORT [--sni NAME] [--agent HOST] | list | show HOST:PORT | probe
+  certfleet ct watch add|list DOMAIN ;  certfleet ct findings ;  certfleet ct logs add|list ;  certfleet ct poll ;  certfleet ct scts SHA256
+
+  Fleet policy and reports ("certfleet policy help", "certfleet report help"):
+  certfleet policy show | set FILE|--preset baseline|public-tls | findings [--severity S] | evaluate
+  certfleet report inventory|expiring [--days 30] [--by owner]|violations|crypto|trust --ca X
+        [--format csv|json] [--output FILE]
+
+  Alerts, notification channels, certificate owners ("certfleet alerts|channels|owners help"):
+  certfleet alerts list|show|ack|silence|evaluate|thresholds ;  certfleet channels list|add|test|remove
+  certfleet owners list|show|set|unset|rules ;  certfleet agents label AGENT k=v... [k-]...
+
   Audit trail:
   certfleet audit [--subject TYPE[:ID]] [--action PREFIX*] [--actor A] [--since ISO|30d|12h] [--limit N | --all] [--json]
   certfleet audit verify
@@ -89,10 +117,28 @@ export async function main(argv: string[]): Promise<number> {
       return managedCommand(args, api);
     case 'audit':
       return auditCommand(args, api);
+    case 'policy':
+      return policyCommand(args, api);
+    case 'report':
+      return reportCommand(args, api);
     case 'revoke':
       return revokeCommand(args, api);
     case 'breakglass':
       return breakglassCommand(args, api);
+    case 'acme':
+      return acmeCommand(args, api);
+    case 'issuers':
+      return issuersCommand(args, api);
+    case 'endpoints':
+      return endpointsCommand(args, api);
+    case 'ct':
+      return ctCommand(args, api);
+    case 'alerts':
+      return alertsCommand(args, api);
+    case 'channels':
+      return channelsCommand(args, api);
+    case 'owners':
+      return ownersCommand(args, api);
     case 'help':
     case '--help':
     case '-h':

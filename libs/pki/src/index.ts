@@ -9,5 +9,7 @@ export * from './renewal';
 export * from './issuance';
 export * from './revocation';
 export * from './revocation-check';
+export * from './endpoint-probe';
+export * from './ct';
 // DER building blocks, as a namespace (names like `sequence` are too generic for the top level).
 export * as der from './der';

@@ -10,3 +10,4 @@ export { verifiedCsrMeetsProfile } from './check-verified-csr';
 export type { VerifiedCsrFacts } from './check-verified-csr';
 export { canonicalDnsName, dnsNameMatches, isValidDnsName } from './dns-names';
 export { canonicalIpAddress } from './ip-address';
+export * from './rules';

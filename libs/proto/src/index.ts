@@ -50,4 +50,6 @@ export {
   JobResult,
   JobResultAck,
 } from './generated/certfleet/agent/v1/jobs';
+// ACME HTTP-01 challenges answered by the agent.
+export { JobChallenge, JobChallenge_Mode, JobChallengeReady, JobChallengeCleanup } from './generated/certfleet/agent/v1/jobs';
 export { Timestamp } from './generated/google/protobuf/timestamp';

@@ -12,6 +12,12 @@ export interface AgentConfig {
   scanIntervalSeconds: number;
   /** Paths (prefixes) never scanned. */
   exclude: string[];
+  /**
+   * Find the host's TCP listeners, probe them with TLS on loopback and report to the server: after
+   * a scan when at least this many seconds passed since the last round (the first scan always); 0:
+   * never. Absent (configs built in code, e.g. simulated fleets): never; config files default to 900.
+   */
+  endpointProbeIntervalSeconds?: number;
 }
 
 export const DEFAULT_AGENT_CONFIG_FILE = '/etc/certfleet/agent.json';
@@ -23,6 +29,7 @@ export const AGENT_DEFAULTS: AgentConfig = {
   maxFileSize: 1024 * 1024,
   scanIntervalSeconds: 900,
   exclude: [],
+  endpointProbeIntervalSeconds: 900,
 };
 
 export class AgentConfigError extends Error {}
@@ -68,6 +75,8 @@ export function loadAgentConfig(file: string | undefined, env: Env = process.env
     scanIntervalSeconds:
       raw.scanIntervalSeconds !== undefined ? positiveInt('scanIntervalSeconds', raw.scanIntervalSeconds) : AGENT_DEFAULTS.scanIntervalSeconds,
     exclude: raw.exclude !== undefined ? stringList('exclude', raw.exclude) : AGENT_DEFAULTS.exclude,
+    endpointProbeIntervalSeconds:
+      raw.endpointProbeIntervalSeconds === undefined ? AGENT_DEFAULTS.endpointProbeIntervalSeconds : raw.endpointProbeIntervalSeconds === 0 ? 0 : positiveInt('endpointProbeIntervalSeconds', raw.endpointProbeIntervalSeconds),
   };
   if (env.CERTFLEET_AGENT_STATE_DIR) config.stateDir = env.CERTFLEET_AGENT_STATE_DIR;
   if (env.CERTFLEET_AGENT_SCAN_ROOTS) config.scanRoots = env.CERTFLEET_AGENT_SCAN_ROOTS.split(':').filter(Boolean);

@@ -1,4 +1,5 @@
 import { scanPaths } from '../discovery';
+import { scanEndpoints } from '../endpoints/endpoint-scan';
 import { AgentConfig } from '../config/agent-config';
 import { toInventoryItems } from '../inventory/inventory-items';
 import { InventoryTracker } from '../inventory/inventory-tracker';
@@ -26,6 +27,8 @@ export class AgentRunner {
   private renewing = false;
   private scanning: Promise<void> | null = null;
   private rescan = false;
+  private probing = false;
+  private lastProbeAt = -Infinity;
   private stopped = false;
   private readonly lifetime = new AbortController();
   /** Certificate jobs outlive sessions (an identity renewal swaps the session, not the jobs). */
@@ -40,7 +43,9 @@ export class AgentRunner {
     this.jobs = new JobRunner({
       stateDir: this.state,
       log,
-      outbound: { sendCsr: (m) => this.session.sendJobCsr(m), sendResult: (m) => this.session.sendJobResult(m) },
+      outbound: { sendCsr: (m) => this.session.sendJobCsr(m), sendResult: (m) => this.session.sendJobResult(m), sendChallengeReady: (m) => this.session.sendJobChallengeReady(m) },
+      // Standalone ACME HTTP-01 listeners bind all addresses unless told otherwise (e.g. 127.0.0.1 in tests).
+      challengeListenHost: process.env.CERTFLEET_ACME_LISTEN_HOST || undefined,
       // The server sees the new certificate in the inventory at once.
       onInstalled: () => void this.scanNow(),
     });
@@ -129,6 +134,7 @@ export class AgentRunner {
     clearTimeout(this.timer);
     clearInterval(this.identityTimer);
     this.session.stop();
+    void this.jobs.closeChallenges();
   }
 
   private async scanOnce(): Promise<void> {
@@ -151,5 +157,23 @@ export class AgentRunner {
       `scan: ${stats.filesSeen} files, ${stats.certificates} certificates, ${stats.privateKeys} keys, ${stats.problems} problems in ${Math.round(stats.durationMs)} ms; ${drafts.length} report(s) to send`,
     );
     this.session.publish(drafts, scannedAt);
+    // In the background: a scan's report does not wait for handshakes; one probe round at a time.
+    const interval = (this.config.endpointProbeIntervalSeconds ?? 0) * 1000;
+    if (interval > 0 && !this.probing && Date.now() - this.lastProbeAt >= interval) {
+      this.probing = true;
+      this.lastProbeAt = Date.now();
+      void this.probeEndpoints().finally(() => (this.probing = false));
+    }
+  }
+
+  /** TLS listeners on this host, probed on loopback and reported; a failure here never fails the scan. */
+  private async probeEndpoints(): Promise<void> {
+    try {
+      const report = await scanEndpoints();
+      this.log('info', `endpoints: ${report.listeners.filter((l) => l.tls).length} TLS listener(s) of ${report.listeners.length}`);
+      this.session.sendEndpointReport(report);
+    } catch (err) {
+      this.log('warn', `endpoint probe failed: ${(err as Error).message}`);
+    }
   }
 }

@@ -1,9 +1,10 @@
 import { ClientDuplexStream, ServiceError, status as grpcStatus } from '@grpc/grpc-js';
-import { AgentMessage, AgentServiceClient, InventoryReport, JobCsr, JobResult, ReportAck, ServerMessage, Welcome } from '@certfleet/proto';
+import { AgentMessage, AgentServiceClient, InventoryReport, JobChallengeReady, JobCsr, JobResult, ReportAck, ServerMessage, Welcome } from '@certfleet/proto';
 import type { JobRunner } from '../jobs';
 import { collectHostFacts } from '../host/host-facts';
 import { InventoryTracker } from '../inventory/inventory-tracker';
 import { Outbox } from '../inventory/outbox';
+import type { EndpointReport } from '../endpoints/endpoint-scan';
 import { Logger } from '../log';
 import { AgentIdentity } from '../state/identity';
 import { backoffDelayMs } from './backoff';
@@ -15,7 +16,7 @@ export interface SessionEvents {
   /** The server asked for a scan now. */
   onScanRequested(): void;
   /** Runs certificate jobs; the session feeds it the server's job messages. */
-  jobs?: Pick<JobRunner, 'resume' | 'onJob' | 'onCertificate' | 'onRejected' | 'onResultAck'>;
+  jobs?: Pick<JobRunner, 'resume' | 'onJob' | 'onCertificate' | 'onRejected' | 'onResultAck'> & Partial<Pick<JobRunner, 'onChallenge' | 'onChallengeCleanup'>>;
 }
 
 /**
@@ -117,6 +118,10 @@ export class AgentSession {
         return this.events.jobs?.onRejected(p.value);
       case 'jobResultAck':
         return this.events.jobs?.onResultAck(p.value);
+      case 'jobChallenge':
+        return this.events.jobs?.onChallenge?.(p.value);
+      case 'jobChallengeCleanup':
+        return this.events.jobs?.onChallengeCleanup?.(p.value);
     }
   }
 
@@ -131,6 +136,7 @@ export class AgentSession {
     );
     const behind = this.outbox.last < w.appliedSequence; // our state is older than the server's
     this.outbox.advanceTo(w.appliedSequence);
+    if (this.endpointReport) this.send({ payload: { $case: 'endpointReport', value: this.endpointReport } });
     if (w.fullSyncRequired || behind) {
       this.startFullSync(new Date());
       this.events.jobs?.resume();
@@ -148,6 +154,16 @@ export class AgentSession {
 
   sendJobResult(msg: JobResult): void {
     this.send({ payload: { $case: 'jobResult', value: msg } });
+  }
+
+  /** The latest probe of the host's TLS listeners: sent now if connected, and again on each (re)connection. */
+  sendEndpointReport(report: EndpointReport): void {
+    this.endpointReport = report;
+    this.send({ payload: { $case: 'endpointReport', value: report } });
+  }
+
+  sendJobChallengeReady(msg: JobChallengeReady): void {
+    this.send({ payload: { $case: 'jobChallengeReady', value: msg } });
   }
 
   private onAck(ack: ReportAck): void {
@@ -174,6 +190,8 @@ export class AgentSession {
     this.fullSyncFrom = reports[0].sequence;
     for (const r of reports) this.send({ payload: { $case: 'report', value: r } });
   }
+
+  private endpointReport?: EndpointReport;
 
   private send(msg: AgentMessage): void {
     if (this.stream && this.welcomed) this.stream.write(msg);

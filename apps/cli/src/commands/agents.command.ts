@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ApiSettings, callApi } from '../api/api-client';
 import { table } from './format';
+import { labelPairs } from './owners.command';
 
 interface AgentRow {
   id: string;
@@ -15,6 +16,7 @@ interface AgentRow {
 
 /** certfleet agents [--json] */
 export async function agentsCommand(args: string[], api: () => ApiSettings): Promise<number> {
+  if (args[0] === 'label') return agentsLabel(args.slice(1), api);
   const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
   const agents = await callApi<AgentRow[]>(api(), 'GET', '/api/v1/agents');
   if (values.json) {
@@ -37,5 +39,21 @@ export async function agentsCommand(args: string[], api: () => ApiSettings): Pro
     ),
   );
   console.log(`\n${agents.length} agent(s), ${agents.filter((a) => a.online).length} online`);
+  return 0;
+}
+
+const LABEL_USAGE = 'usage: certfleet agents label AGENT k=v... [k-]...   (set labels; "k-" removes k; ownership rules match on them)';
+
+/** certfleet agents label AGENT env=prod team- */
+async function agentsLabel(args: string[], api: () => ApiSettings): Promise<number> {
+  const [agent, ...changes] = args;
+  if (!agent || changes.length === 0) {
+    console.error(LABEL_USAGE);
+    return 2;
+  }
+  const remove = changes.filter((c) => c.endsWith('-') && !c.includes('=')).map((c) => c.slice(0, -1));
+  const set = labelPairs(changes.filter((c) => !(c.endsWith('-') && !c.includes('='))), LABEL_USAGE);
+  const r = await callApi<{ hostname: string; labels: Record<string, string> }>(api(), 'POST', `/api/v1/agents/${encodeURIComponent(agent)}/labels`, { set, remove });
+  console.log(`${r.hostname}: ${Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(' ') || '(no labels)'}`);
   return 0;
 }

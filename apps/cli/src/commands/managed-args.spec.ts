@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeTarget, parseTargetSpec, parseValidateFlag, readSecretFile, SpecError } from './managed-args';
+import { describeTarget, parseChallengeSpec, parseTargetSpec, parseValidateFlag, readSecretFile, SpecError } from './managed-args';
 
 describe('parseTargetSpec', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cli-target-'));
@@ -97,4 +97,29 @@ describe('parseValidateFlag', () => {
     ['host:0', /port must be 1-65535, got 0/],
     ['host:65536', /port must be 1-65535, got 65536/],
   ])('refuses %s', (input, message) => expect(() => parseValidateFlag(input)).toThrow(message));
+});
+
+describe('parseChallengeSpec', () => {
+  const secrets = (path: string) => (path === '/etc/tsig.key' ? 'c2VjcmV0' : '');
+  it.each([
+    ['http-01 webroot', 'http-01:webroot=/var/www/html', { type: 'http-01', webroot: '/var/www/html' }],
+    ['http-01 standalone on port 80', 'http-01:standalone', { type: 'http-01' }],
+    ['http-01 standalone on a port', 'http-01:standalone,port=8080', { type: 'http-01', port: 8080 }],
+    [
+      'dns-01 RFC 2136, the secret read from its file',
+      'dns-01:rfc2136,server=ns1:53,zone=example.com,key-name=acme,secret-file=/etc/tsig.key',
+      { type: 'dns-01', provider: 'rfc2136', server: 'ns1:53', zone: 'example.com', tsigKeyName: 'acme', tsigAlgorithm: 'hmac-sha256', tsigSecret: 'c2VjcmV0' },
+    ],
+    ['dns-01 hook', 'dns-01:hook,command=/usr/local/bin/dns-hook', { type: 'dns-01', provider: 'hook', command: '/usr/local/bin/dns-hook' }],
+  ])('%s', (_case, spec, expected) => {
+    expect(parseChallengeSpec(spec, secrets)).toEqual(expected);
+  });
+
+  it.each([
+    ['an unknown type', 'tls-alpn-01:port=443', /unknown challenge type "tls-alpn-01"/],
+    ['http-01 without a mode', 'http-01:', /webroot=\/path or standalone/],
+    ['rfc2136 without a zone', 'dns-01:rfc2136,server=ns1,key-name=a,secret-file=/etc/tsig.key', /needs zone=/],
+  ])('refuses %s', (_case, spec, message) => {
+    expect(() => parseChallengeSpec(spec, secrets)).toThrow(message);
+  });
 });

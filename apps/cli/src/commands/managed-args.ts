@@ -131,3 +131,41 @@ export function describeTarget(t: Record<string, unknown>): string {
   const paths = ['certPath', 'keyPath', 'chainPath', 'path'].map((k) => t[k]).filter((v): v is string => typeof v === 'string');
   return `${String(t.kind)} ${paths.join(' ')}${typeof t.alias === 'string' ? ` (alias ${t.alias})` : ''}`;
 }
+
+export const CHALLENGE_HELP = `Challenge SPEC (with --issuer acme:NAME):
+  http-01:webroot=/var/www/html             (the agent writes the token file; the web server serves it)
+  http-01:standalone[,port=80]              (the agent listens on the port while the challenge lasts)
+  dns-01:rfc2136,server=ns1:53,zone=example.com,key-name=NAME[,algorithm=hmac-sha256],secret-file=/p
+  dns-01:hook,command=/usr/local/bin/dns-hook   (run on the server with CERTFLEET_ACME_* variables)`;
+
+/** One --challenge value as the server's challenge JSON; the TSIG secret is read from its file here. */
+export function parseChallengeSpec(spec: string, readSecret: (path: string) => string = readSecretFile): Record<string, unknown> {
+  const colon = spec.indexOf(':');
+  const type = (colon < 0 ? spec : spec.slice(0, colon)).trim().toLowerCase();
+  const fields = new Map<string, string>();
+  const flags: string[] = [];
+  for (const pair of colon < 0 ? [] : splitPairs(spec.slice(colon + 1))) {
+    if (pair.trim() === '') continue;
+    const eq = pair.indexOf('=');
+    if (eq < 0) flags.push(pair.trim().toLowerCase());
+    else fields.set(pair.slice(0, eq).trim().toLowerCase(), pair.slice(eq + 1).trim());
+  }
+  const need = (key: string) => {
+    const v = fields.get(key);
+    if (!v) throw new SpecError(`challenge "${spec}" needs ${key}=...`);
+    return v;
+  };
+  if (type === 'http-01') {
+    if (fields.has('webroot')) return { type, webroot: need('webroot') };
+    if (flags.includes('standalone') || fields.has('port')) return { type, ...(fields.has('port') ? { port: Number(fields.get('port')) } : {}) };
+    throw new SpecError(`http-01 needs webroot=/path or standalone[,port=N], got "${spec}"`);
+  }
+  if (type === 'dns-01') {
+    if (flags.includes('rfc2136')) {
+      return { type, provider: 'rfc2136', server: need('server'), zone: need('zone'), tsigKeyName: need('key-name'), tsigAlgorithm: fields.get('algorithm') ?? 'hmac-sha256', tsigSecret: readSecret(need('secret-file')) };
+    }
+    if (flags.includes('hook')) return { type, provider: 'hook', command: need('command') };
+    throw new SpecError(`dns-01 needs rfc2136,... or hook,command=..., got "${spec}"`);
+  }
+  throw new SpecError(`unknown challenge type "${type}" (known: http-01, dns-01)`);
+}

@@ -2,11 +2,11 @@ import type { TargetSpec } from '@certfleet/targets';
 import { ApiSettings, callApi, CliError } from '../api/api-client';
 import { intFlag, isUuid, listFlag, onePositional, parseCommandArgs, usageError } from './cli-args';
 import { shortTime, table } from './format';
-import { describeTarget, parseTargetSpec, parseValidateFlag, SpecError, TARGET_HELP, ValidationBody } from './managed-args';
+import { CHALLENGE_HELP, describeTarget, parseChallengeSpec, parseTargetSpec, parseValidateFlag, SpecError, TARGET_HELP, ValidationBody } from './managed-args';
 
 export const MANAGED_USAGE = `usage:
-  certfleet managed add --name NAME --agent ID|HOSTNAME [--issuer CA] --dns NAME... [--ip IP...]
-        [--key-type ec-p256|ec-p384|rsa-2048|rsa-3072|rsa-4096] [--validity-days N]
+  certfleet managed add --name NAME --agent ID|HOSTNAME [--issuer CA | --issuer acme:NAME --challenge SPEC]
+        --dns NAME... [--ip IP...] [--key-type ec-p256|ec-p384|rsa-2048|rsa-3072|rsa-4096] [--validity-days N]
         [--usage tls-server|tls-client|code-signing]... [--cn CN] --target SPEC...
         [--reload CMD] [--reload-timeout S] [--validate host:port[/sni]] [--renew-before-days N] [--json]
   certfleet managed adopt --agent ID|HOSTNAME --fingerprint SHA256 [--name NAME] [--issuer CA]
@@ -23,7 +23,9 @@ export const MANAGED_USAGE = `usage:
 issuing CA. --reload runs with /bin/sh -c on the agent's host after install; --validate then checks
 the TLS endpoint and rolls back when it does not serve the new certificate.
 
-${TARGET_HELP}`;
+${TARGET_HELP}
+
+${CHALLENGE_HELP}`;
 
 interface Job {
   id: string;
@@ -42,7 +44,7 @@ interface ManagedView {
   name: string;
   agentId: string;
   hostname: string | null;
-  issuer: { kind: string; issuingCaId: string | null; name: string | null };
+  issuer: { kind: string; issuingCaId: string | null; name: string | null; challenge?: Record<string, unknown> | null };
   profile: { keyType: string; commonName?: string; dnsNames: string[]; ipAddresses: string[]; validityDays: number; usages: string[] };
   targets: Record<string, unknown>[];
   reloadCommand: string;
@@ -153,10 +155,18 @@ export function addBody(args: string[], readSecret?: (path: string) => string): 
         'validity-days': { type: 'string' },
         usage: { type: 'string', multiple: true },
         cn: { type: 'string' },
+        challenge: { type: 'string' },
       },
     },
     MANAGED_USAGE,
   );
+  let challenge: Record<string, unknown> | undefined;
+  try {
+    challenge = values.challenge ? parseChallengeSpec(values.challenge, readSecret) : undefined;
+  } catch (err) {
+    if (err instanceof SpecError) throw usageError(err.message, MANAGED_USAGE);
+    throw err;
+  }
   if (!values.name) throw usageError('--name is required', MANAGED_USAGE);
   if (!values.agent) throw usageError('--agent ID|HOSTNAME is required', MANAGED_USAGE);
   const dnsNames = listFlag(values.dns);
@@ -173,7 +183,7 @@ export function addBody(args: string[], readSecret?: (path: string) => string): 
     ...(validityDays !== undefined ? { validityDays } : {}),
     ...(usages.length ? { usages } : {}),
   };
-  return { body: { name: values.name, agentId: values.agent, profile, ...deployBody(values, readSecret) }, json: !!values.json };
+  return { body: { name: values.name, agentId: values.agent, profile, ...deployBody(values, readSecret), ...(challenge ? { challenge } : {}) }, json: !!values.json };
 }
 
 async function add(args: string[], api: () => ApiSettings): Promise<number> {
@@ -259,6 +269,7 @@ function printDetail(m: ManagedView): void {
     ['status', m.status],
     ['agent', `${m.hostname ?? '-'} (${m.agentId})`],
     ['issuer', m.issuer.name ?? m.issuer.issuingCaId ?? '-'],
+    ...(m.issuer.challenge ? [['challenge', Object.entries(m.issuer.challenge).map(([k, v]) => `${k}=${String(v)}`).join(', ')] as [string, string]] : []),
     ['key type', m.profile.keyType],
     ['common name', m.profile.commonName ?? '-'],
     ['DNS names', m.profile.dnsNames.join(', ') || '-'],

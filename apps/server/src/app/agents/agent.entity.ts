@@ -47,4 +47,8 @@ export class Agent {
 
   @Column({ type: 'timestamptz', name: 'disabled_at', nullable: true })
   disabledAt!: Date | null;
+
+  /** Labels an administrator set (e.g. env=prod), matched by ownership rules. */
+  @Column({ type: 'jsonb', default: {} })
+  labels!: Record<string, string>;
 }

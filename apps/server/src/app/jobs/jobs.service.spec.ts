@@ -18,6 +18,7 @@ import { ManagedCertificate } from '../managed/managed-certificate.entity';
 import { ManagedCertificatesService } from '../managed/managed-certificates.service';
 import { CertificateJob } from './certificate-job.entity';
 import { JobsService } from './jobs.service';
+import { PolicyService } from '../policy/policy.service';
 import { RenewalScheduler } from './renewal-scheduler';
 
 jest.setTimeout(120_000);
@@ -270,6 +271,24 @@ describe.each(['pglite', 'postgresql'] as const)('certificate jobs on %s', (data
       expect(job!.createdAt.getTime() - dueAt.getTime()).toBeLessThan(1000);
     } finally {
       scheduler.onApplicationShutdown();
+    }
+  });
+  it('refuses a CSR that a blocking fleet policy rule forbids, with the rule named, and signs nothing', async () => {
+    const policy = new PolicyService(ds, config, audit);
+    const guarded = new JobsService(config, ds, cas, managed, audit, undefined, policy);
+    guarded.attachDelivery({ send: (agentId, message) => (sent.push({ agentId, message }), true) });
+    await policy.set({ name: 'short-lived', rules: [{ id: 'max-10-days', type: 'max-validity', days: 10, severity: 'critical', blockIssuance: true }] }, 'token:test');
+    try {
+      const mc = await newManaged('policy-blocked');
+      const job = await openJob(mc.id);
+      const answer = await guarded.handleCsr(AGENT, { jobId: job.id, csrPem: p256() });
+      expect(answer.payload?.$case).toBe('jobRejected');
+      const reasons = answer.payload?.$case === 'jobRejected' ? answer.payload.value.reasons.join('\n') : '';
+      expect(reasons).toMatch(/policy max-10-days: .*30/);
+      expect(await issuedCount(mc.id)).toBe(0);
+      expect((await ds.getRepository(ManagedCertificate).findOneOrFail({ where: { id: mc.id } })).lastError).toMatch(/max-10-days/);
+    } finally {
+      await policy.set({ preset: 'baseline' }, 'token:test');
     }
   });
 });

@@ -1,17 +1,20 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { DataSource, EntityManager, In } from 'typeorm';
-import { JobOutcome, type JobCsr, type JobResult, type ServerMessage } from '@certfleet/proto';
+import { JobOutcome, type JobChallengeReady, type JobCsr, type JobResult, type ServerMessage } from '@certfleet/proto';
 import { verifyCsrFast, CsrRejectedError, type FastVerifiedCsr as VerifiedCsr } from '@certfleet/pki';
 import { checkCsrAgainstProfile, verifiedCsrMeetsProfile } from '@certfleet/policy';
 import { GroupCommit } from '../../common/group-commit';
 import { isUuid } from '../../common/ids';
 import { SERVER_CONFIG, ServerConfig } from '../../config/server-config';
 import { queryRows } from '../../database/query-rows';
+import { AcmeCertificate } from '../acme-issuer/acme-certificate.entity';
+import { AcmeOrdersService, type AcmeIssuedCertificate, type AcmeOrderFailure } from '../acme-issuer/acme-orders.service';
 import { AuditEntry, AuditService } from '../audit/audit.service';
 import { IssuedCertificate } from '../issuing-cas/issued-certificate.entity';
 import { IssuedFromCa, IssuerUnavailableError, IssuingCasService, publicKeySha256 } from '../issuing-cas/issuing-cas.service';
 import { ManagedCertificate } from '../managed/managed-certificate.entity';
 import { ManagedCertificatesService } from '../managed/managed-certificates.service';
+import { PolicyService } from '../policy/policy.service';
 import { CertificateJob, JobState, OPEN_JOB_STATES } from './certificate-job.entity';
 import { certificateJobMessage } from './job-messages';
 import { retryDelayMs } from './retry-backoff';
@@ -28,6 +31,9 @@ const FINAL_STATES: Record<number, JobState> = {
   [JobOutcome.JOB_OUTCOME_FAILED]: 'failed',
 };
 
+/** What settling a job needs of the certificate it issued (internal CA or ACME). */
+type IssuedRecord = Pick<IssuedCertificate, 'serial' | 'fingerprintSha256' | 'notBefore' | 'notAfter' | 'issuedAt'>;
+
 interface CsrToSign {
   agentId: string;
   jobId: string;
@@ -38,6 +44,9 @@ interface ResultToRecord {
   agentId: string;
   result: JobResult;
 }
+
+/** The answer comes later (an ACME order is running for the job). */
+const DEFERRED = Symbol('deferred');
 
 /** A fresh certificate, or why the issuer could not sign; null: not a clean first issuance. */
 type SigningDecision = { answer: ServerMessage } | { issuerError: string } | null;
@@ -74,10 +83,13 @@ export class JobsService {
     @Inject(IssuingCasService) private readonly cas: IssuingCasService,
     @Inject(ManagedCertificatesService) private readonly managed: ManagedCertificatesService,
     @Inject(AuditService) private readonly audit: AuditService,
+    @Optional() @Inject(AcmeOrdersService) private readonly acme?: AcmeOrdersService,
+    @Optional() @Inject(PolicyService) private readonly fleetPolicy?: PolicyService,
   ) {}
 
   attachDelivery(delivery: JobDelivery): void {
     this.delivery = delivery;
+    this.acme?.attachDelivery((agentId, message) => this.delivery.send(agentId, message));
   }
 
   /**
@@ -147,17 +159,27 @@ export class JobsService {
    * repeat, unknown job) is answered by `answerWithoutSigning`.
    */
   async handleCsr(agentId: string, msg: JobCsr): Promise<ServerMessage> {
+    return (await this.answerCsr(agentId, msg)) ?? { payload: { $case: 'jobRejected', value: { jobId: msg.jobId, reasons: ['the job is issued through ACME: its certificate is sent when the order completes'] } } };
+  }
+
+  /**
+   * As handleCsr, but null when the answer comes later: for an ACME-issued certificate the order
+   * runs in the background (AcmeOrdersService) and its JobCertificate or JobRejected is sent then.
+   */
+  async answerCsr(agentId: string, msg: JobCsr): Promise<ServerMessage | null> {
     let csr: VerifiedCsr;
     try {
       csr = verifyCsrFast(msg.csrPem);
     } catch (err) {
       const csrError = `the CSR was refused: ${err instanceof CsrRejectedError ? err.reason : (err as Error).message}`;
-      return (await this.answerWithoutSigning(agentId, msg, { csrError }))!; // never null without a CSR
+      const answer = await this.answerWithoutSigning(agentId, msg, { csrError });
+      return answer === DEFERRED ? null : answer!; // never null without a CSR
     }
     for (let attempt = 0; ; attempt++) {
       const decision = isUuid(msg.jobId) ? await this.signing.submit({ agentId, jobId: msg.jobId, csr }) : null;
       if (decision && 'answer' in decision) return decision.answer;
       const answer = await this.answerWithoutSigning(agentId, msg, { csr, issuerError: decision?.issuerError });
+      if (answer === DEFERRED) return null;
       if (answer || attempt === 2) return answer ?? reject(msg.jobId, ['the job changed while its CSR was checked; it will be sent again']);
     }
   }
@@ -188,6 +210,12 @@ export class JobsService {
         toSign.push({ index, job });
       });
       if (toSign.length === 0) return;
+      if (this.fleetPolicy) {
+        // Fleet policy rules marked blockIssuance: a blocked CSR is left to the fallback, which refuses it with the reasons.
+        const blockers = await this.fleetPolicy.issuanceBlockersMany(m, toSign.map(({ index, job }) => ({ profile: job.profile, publicKeySha256: publicKeySha256(requests[index].csr.publicKeySpki) })));
+        for (let k = toSign.length - 1; k >= 0; k--) if (blockers[k].length) toSign.splice(k, 1);
+        if (toSign.length === 0) return;
+      }
       const results = await this.cas.issueMany(
         m,
         toSign.map(({ index, job }) => ({ caId: job.issuing_ca_id!, publicKeySpki: requests[index].csr.publicKeySpki, profile: job.profile, jobId: job.id, managedCertificateId: job.managed_id })),
@@ -227,15 +255,15 @@ export class JobsService {
    * certificate, refused CSR (with every reason), unusable issuer, or the certificate already issued
    * for the same key. Null when the job is still waiting for a clean CSR (sign it again).
    */
-  private async answerWithoutSigning(agentId: string, msg: JobCsr, why: { csrError?: string; csr?: VerifiedCsr; issuerError?: string }): Promise<ServerMessage | null> {
+  private async answerWithoutSigning(agentId: string, msg: JobCsr, why: { csrError?: string; csr?: VerifiedCsr; issuerError?: string }): Promise<ServerMessage | null | typeof DEFERRED> {
     const job = isUuid(msg.jobId) ? await this.ds.getRepository(CertificateJob).findOne({ where: { id: msg.jobId } }) : null;
     if (!job || job.agentId !== agentId) return reject(msg.jobId, ['no such job for this agent']);
     if (!OPEN_JOB_STATES.includes(job.state)) return reject(job.id, [`the job is already ${job.state}`]);
     const managed = await this.ds.getRepository(ManagedCertificate).findOne({ where: { id: job.managedCertificateId } });
     if (!managed || managed.removedAt) return reject(job.id, ['the managed certificate was removed']);
     if (!why.csr) return this.refuse(job, managed, 'csr', [why.csrError ?? 'the CSR was refused'], agentId);
-    if (job.state === 'issued') return this.reissue(job, publicKeySha256(why.csr.publicKeySpki));
-    if (!managed.issuingCaId) return this.refuse(job, managed, 'issuer', ['the managed certificate names no issuing CA'], agentId);
+    if (job.state === 'issued') return managed.issuerKind === 'acme' ? this.reissueAcme(job, publicKeySha256(why.csr.publicKeySpki)) : this.reissue(job, publicKeySha256(why.csr.publicKeySpki));
+    if (managed.issuerKind !== 'acme' && !managed.issuingCaId) return this.refuse(job, managed, 'issuer', ['the managed certificate names no issuing CA'], agentId);
     if (why.issuerError) return this.refuse(job, managed, 'issuer', [why.issuerError], agentId);
     if (!verifiedCsrMeetsProfile(why.csr, managed.profile, this.managed.policy)) {
       // Slow path, only for refusals: every reason, precisely.
@@ -243,7 +271,86 @@ export class JobsService {
       const reasons = violations.length ? violations.map((v) => `${v.code}: ${v.message}`) : ['the CSR does not match the profile'];
       return this.refuse(job, managed, 'csr', reasons, agentId);
     }
+    if (this.fleetPolicy) {
+      const blockers = await this.ds.transaction((m) => this.fleetPolicy!.issuanceBlockersMany(m, [{ profile: managed.profile, publicKeySha256: publicKeySha256(why.csr!.publicKeySpki) }]));
+      if (blockers[0].length) return this.refuse(job, managed, 'policy', blockers[0].map((f) => `policy ${f.ruleId}: ${f.message}`), agentId);
+    }
+    if (managed.issuerKind === 'acme') {
+      if (!this.acme) return this.refuse(job, managed, 'issuer', ['ACME issuance is not available on this server'], agentId);
+      this.startAcmeOrder(agentId, job, managed, msg.csrPem, why.csr);
+      return DEFERRED;
+    }
     return null;
+  }
+
+  /** The agent answers an HTTP-01 challenge the ACME order asked it to serve. */
+  handleChallengeReady(_agentId: string, msg: JobChallengeReady): void {
+    this.acme?.challenges.onReady(msg);
+  }
+
+  /** Runs (or joins) the job's ACME order; its outcome is recorded and sent to the agent when it ends. */
+  private startAcmeOrder(agentId: string, job: CertificateJob, managed: ManagedCertificate, csrPem: string, csr: VerifiedCsr): void {
+    if (this.acme!.isRunning(job.id)) return;
+    void this.acme!
+      .order({ jobId: job.id, agentId, managed, csrPem })
+      .then((outcome) => ('error' in outcome ? this.acmeFailed(agentId, job, managed, outcome) : this.acmeIssued(agentId, job, publicKeySha256(csr.publicKeySpki), outcome)))
+      .catch((err: Error) => this.logger.error(`job ${job.id}: recording the ACME outcome failed: ${err.stack ?? err.message}`));
+  }
+
+  private async acmeIssued(agentId: string, job: CertificateJob, keySha: string, issued: AcmeIssuedCertificate): Promise<void> {
+    const recorded = await this.ds.transaction(async (m) => {
+      const locked = await m.getRepository(CertificateJob).findOne({ where: { id: job.id }, lock: { mode: 'pessimistic_write' } });
+      if (!locked || locked.state !== 'queued') return false; // cancelled or settled meanwhile
+      const mc = await m.getRepository(ManagedCertificate).findOneOrFail({ where: { id: job.managedCertificateId } });
+      const now = new Date();
+      await m.getRepository(AcmeCertificate).insert({
+        serial: issued.serialHex,
+        acmeIssuerId: issued.acmeIssuerId,
+        managedCertificateId: mc.id,
+        jobId: job.id,
+        publicKeySha256: keySha,
+        fingerprintSha256: issued.fingerprintSha256,
+        certificatePem: issued.certificatePem,
+        chainPem: issued.chainPem,
+        rootPem: issued.rootPem,
+        orderUrl: issued.orderUrl,
+        notBefore: issued.notBefore,
+        notAfter: issued.notAfter,
+        issuedAt: now,
+        revokedAt: null,
+        revocationReason: null,
+      });
+      await m.getRepository(CertificateJob).update({ id: job.id }, { state: 'issued', issuedSerial: issued.serialHex, issuedAt: now });
+      await this.audit.record(m, {
+        actor: `agent:${agentId}`,
+        action: 'certificate.issued',
+        subjectType: 'managed-certificate',
+        subjectId: mc.id,
+        detail: { jobId: job.id, issuer: 'acme', orderUrl: issued.orderUrl, before: { serial: mc.currentSerial, notAfter: mc.notAfter }, after: { serial: issued.serialHex, fingerprintSha256: issued.fingerprintSha256, notBefore: issued.notBefore, notAfter: issued.notAfter } },
+      });
+      return true;
+    });
+    if (recorded) this.delivery.send(agentId, { payload: { $case: 'jobCertificate', value: { jobId: job.id, certificatePem: issued.certificatePem, chainPem: issued.chainPem, rootPem: issued.rootPem } } });
+  }
+
+  private async acmeFailed(agentId: string, job: CertificateJob, managed: ManagedCertificate, failure: AcmeOrderFailure): Promise<void> {
+    const reasons = [failure.error];
+    await this.ds.transaction(async (m) => {
+      const locked = await m.getRepository(CertificateJob).findOne({ where: { id: job.id }, lock: { mode: 'pessimistic_write' } });
+      if (!locked || locked.state !== 'queued') return;
+      await m.getRepository(CertificateJob).update({ id: job.id }, { state: 'failed', stage: 'issuer', error: failure.error.slice(0, 4000), finishedAt: new Date() });
+      const fresh = await m.getRepository(ManagedCertificate).findOneOrFail({ where: { id: managed.id } });
+      await this.recordFailure(m, fresh, job, `issuer: ${failure.error}`, 'system:acme', 'failed', failure.retryAt, failure.problem ? { type: failure.problem.type, detail: failure.problem.detail, status: failure.problem.status } : undefined);
+    });
+    this.delivery.send(agentId, reject(job.id, reasons));
+  }
+
+  /** The ACME certificate already issued for this job, when the same key asks again. */
+  private async reissueAcme(job: CertificateJob, keySha: string): Promise<ServerMessage> {
+    const cert = await this.ds.getRepository(AcmeCertificate).findOne({ where: { jobId: job.id } });
+    if (!cert) return reject(job.id, ['the job\'s certificate record is missing']);
+    if (cert.publicKeySha256 !== keySha) return reject(job.id, ['a certificate was already issued for this job for another key; the job will be retried with a new id']);
+    return { payload: { $case: 'jobCertificate', value: { jobId: job.id, certificatePem: cert.certificatePem, chainPem: cert.chainPem, rootPem: cert.rootPem } } };
   }
 
   /**
@@ -263,10 +370,14 @@ export class JobsService {
       );
       const managed = new Map((await m.getRepository(ManagedCertificate).find({ where: { id: In([...new Set([...jobs.values()].map((j) => j.managedCertificateId))]) } })).map((mc) => [mc.id, mc]));
       const serials = [...jobs.values()].flatMap((j) => (j.issuedSerial ? [j.issuedSerial] : []));
-      const certs = new Map((serials.length ? await m.getRepository(IssuedCertificate).find({ where: { serial: In(serials) } }) : []).map((c) => [c.serial, c]));
+      const certs = new Map<string, IssuedRecord>(
+        serials.length
+          ? [...(await m.getRepository(IssuedCertificate).find({ where: { serial: In(serials) } })), ...(await m.getRepository(AcmeCertificate).find({ where: { serial: In(serials) } }))].map((c) => [c.serial, c])
+          : [],
+      );
       const now = new Date();
       const finished: Array<{ id: string; state: JobState; stage: string | null; error: string | null; durationMs: number }> = [];
-      const renewed: Array<{ mc: ManagedCertificate; cert: IssuedCertificate; next: Date }> = [];
+      const renewed: Array<{ mc: ManagedCertificate; cert: IssuedRecord; next: Date }> = [];
       const events: AuditEntry[] = [];
       for (const { agentId, result: r } of batch) {
         const job = jobs.get(r.jobId);
@@ -336,17 +447,18 @@ export class JobsService {
     return reject(job.id, reasons);
   }
 
-  private async recordFailure(m: EntityManager, managed: ManagedCertificate, job: CertificateJob, error: string, actor: string, state: JobState): Promise<void> {
+  /** `notBefore`: the issuer's own retry time (an ACME CA's Retry-After, the reissue guard), used instead of the backoff. */
+  private async recordFailure(m: EntityManager, managed: ManagedCertificate, job: CertificateJob, error: string, actor: string, state: JobState, notBefore?: Date, problem?: object): Promise<void> {
     const failures = managed.failureCount + 1;
     const status = failures >= this.config.renewal.failuresBeforeFailing ? 'failing' : managed.status;
-    const retryAt = new Date(Date.now() + retryDelayMs(failures));
+    const retryAt = notBefore ?? new Date(Date.now() + retryDelayMs(failures));
     await m.getRepository(ManagedCertificate).update({ id: managed.id }, { failureCount: failures, lastError: error.slice(0, 4000), status, nextRenewalAt: retryAt });
     await this.audit.record(m, {
       actor,
       action: `job.${state}`,
       subjectType: 'managed-certificate',
       subjectId: managed.id,
-      detail: { jobId: job.id, error, before: { status: managed.status, failureCount: managed.failureCount }, after: { status, failureCount: failures, retryAt } },
+      detail: { jobId: job.id, error, ...(problem ? { problem } : {}), before: { status: managed.status, failureCount: managed.failureCount }, after: { status, failureCount: failures, retryAt } },
     });
   }
 

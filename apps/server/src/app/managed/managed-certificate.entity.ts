@@ -1,6 +1,7 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import type { CertificateProfile } from '@certfleet/policy';
 import type { TargetSpec } from '@certfleet/targets';
+import type { AcmeChallengeSpec } from '../acme-issuer/acme-challenge-spec';
 
 /**
  * pending: never issued yet. active: installed and valid. failing: renewal failed `failureCount`
@@ -30,12 +31,19 @@ export class ManagedCertificate {
   @Column({ type: 'uuid', name: 'agent_id' })
   agentId!: string;
 
-  /** 'internal' (an issuing CA of this server); ACME issuers come later through the same field. */
+  /** 'internal' (an issuing CA of this server, `issuingCaId`) or 'acme' (`acmeIssuerId`, `acmeChallenge`). */
   @Column({ type: 'varchar', length: 16, name: 'issuer_kind', default: 'internal' })
-  issuerKind!: 'internal';
+  issuerKind!: 'internal' | 'acme';
 
   @Column({ type: 'uuid', name: 'issuing_ca_id', nullable: true })
   issuingCaId!: string | null;
+
+  @Column({ type: 'uuid', name: 'acme_issuer_id', nullable: true })
+  acmeIssuerId?: string | null;
+
+  /** How the ACME CA's challenges are answered (secrets inside are sealed); null for internal issuers. */
+  @Column({ type: 'jsonb', name: 'acme_challenge', nullable: true })
+  acmeChallenge?: AcmeChallengeSpec | null;
 
   @Column({ type: 'jsonb' })
   profile!: CertificateProfile;

@@ -35,7 +35,11 @@ class ValidationDto {
 class CreateManagedDto {
   @ApiProperty({ example: 'www-prod' }) name!: string;
   @ApiProperty({ description: 'Agent id or hostname' }) agentId!: string;
-  @ApiPropertyOptional({ description: 'Issuing CA id or name; default: the only active one' }) issuer?: string;
+  @ApiPropertyOptional({ description: 'Issuing CA id or name, or "acme:<ACME issuer name>"; default: the only active CA' }) issuer?: string;
+  @ApiPropertyOptional({
+    description: 'ACME issuers only: {type: "http-01", webroot: "/path"} or {type: "http-01", port: 80} (standalone), or {type: "dns-01", provider: "rfc2136", server, zone, tsigKeyName, tsigAlgorithm, tsigSecret} or {type: "dns-01", provider: "hook", command}',
+  })
+  challenge?: Record<string, unknown>;
   @ApiProperty({ type: ProfileDto }) profile!: ProfileDto;
   @ApiProperty({ type: [TargetDto] }) targets!: TargetDto[];
   @ApiPropertyOptional({ example: 'systemctl reload nginx', description: 'Run with /bin/sh -c on the host after install' }) reloadCommand?: string;

@@ -1,4 +1,4 @@
-import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException, Optional } from '@nestjs/common';
 import { DataSource, EntityManager, In, IsNull } from 'typeorm';
 import { checkProfile, DEFAULT_ISSUANCE_POLICY, type CertificateProfile, type ProfileKeyType } from '@certfleet/policy';
 import { renewalTime } from '@certfleet/pki';
@@ -6,6 +6,9 @@ import type { TargetSpec } from '@certfleet/targets';
 import { isUuid } from '../../common/ids';
 import { SERVER_CONFIG, ServerConfig } from '../../config/server-config';
 import { queryRows } from '../../database/query-rows';
+import { AcmeChallengeInputError, parseAcmeChallenge, redactAcmeChallenge, type AcmeChallengeSpec } from '../acme-issuer/acme-challenge-spec';
+import { AcmeIssuer } from '../acme-issuer/acme-issuer.entity';
+import { AcmeIssuersService } from '../acme-issuer/acme-issuers.service';
 import { Agent } from '../agents/agent.entity';
 import { AuditEntry, AuditService } from '../audit/audit.service';
 import { InventoryItem } from '../inventory/inventory-item.entity';
@@ -32,7 +35,8 @@ export interface ManagedCertificateView {
   name: string;
   agentId: string;
   hostname: string | null;
-  issuer: { kind: 'internal'; issuingCaId: string | null; name: string | null };
+  /** name: the issuing CA's, or "acme:<issuer>" with the challenge settings (no secrets). */
+  issuer: { kind: 'internal' | 'acme'; issuingCaId: string | null; name: string | null; acmeIssuerId?: string | null; challenge?: Record<string, unknown> | null };
   profile: CertificateProfile;
   targets: TargetSpec[];
   reloadCommand: string;
@@ -88,6 +92,7 @@ export class ManagedCertificatesService {
     @Inject(DataSource) private readonly ds: DataSource,
     @Inject(IssuingCasService) private readonly cas: IssuingCasService,
     @Inject(AuditService) private readonly audit: AuditService,
+    @Optional() @Inject(AcmeIssuersService) private readonly acmeIssuers?: AcmeIssuersService,
   ) {}
 
   /** When a certificate with this validity is due for renewal (2/3 of its life, jittered, before CRITICAL). */
@@ -105,14 +110,17 @@ export class ManagedCertificatesService {
     const input = this.parse(body);
     const id = await this.ds.transaction(async (m) => {
       const agent = await this.agent(m, String(body.agentId ?? ''));
-      const ca = body.issuer ? await this.cas.find(String(body.issuer), m) : await this.cas.defaultActive(m);
-      if (ca.status === 'retired') throw new BadRequestException(`issuing CA "${ca.name}" is retired`);
+      const acme = await this.acmeIssuerOf(m, body);
+      const ca = acme ? null : body.issuer ? await this.cas.find(String(body.issuer), m) : await this.cas.defaultActive(m);
+      if (ca?.status === 'retired') throw new BadRequestException(`issuing CA "${ca.name}" is retired`);
       await this.assertNameFree(m, input.name);
       const row = await m.getRepository(ManagedCertificate).save({
         ...input,
         agentId: agent.id,
-        issuerKind: 'internal',
-        issuingCaId: ca.id,
+        issuerKind: acme ? 'acme' : 'internal',
+        issuingCaId: ca?.id ?? null,
+        acmeIssuerId: acme?.issuer.id ?? null,
+        acmeChallenge: acme?.challenge ?? null,
         status: 'pending',
         nextRenewalAt: new Date(),
         failureCount: 0,
@@ -124,7 +132,8 @@ export class ManagedCertificatesService {
         adoptedFrom: null,
         removedAt: null,
       });
-      await this.audit.record(m, { actor, action: 'managed.created', subjectType: 'managed-certificate', subjectId: row.id, detail: { after: this.auditable(row, ca.name, agent.hostname) } });
+      const issuerName = ca ? ca.name : `acme:${acme!.issuer.name}`;
+      await this.audit.record(m, { actor, action: 'managed.created', subjectType: 'managed-certificate', subjectId: row.id, detail: { after: { ...this.auditable(row, issuerName, agent.hostname), ...(acme ? { challenge: redactAcmeChallenge(acme.challenge) } : {}) } } });
       return row.id;
     });
     return this.get(id);
@@ -357,6 +366,22 @@ export class ManagedCertificatesService {
     return agent;
   }
 
+  /** "issuer": "acme:<name>" with a "challenge": the ACME issuer and the parsed challenge (TSIG secret sealed). */
+  private async acmeIssuerOf(m: EntityManager, body: Record<string, unknown>): Promise<{ issuer: AcmeIssuer; challenge: AcmeChallengeSpec } | null> {
+    if (typeof body.issuer !== 'string' || !body.issuer.startsWith('acme:')) {
+      if (body.challenge !== undefined && body.challenge !== null) throw new BadRequestException('"challenge" is only for ACME issuers ("issuer": "acme:<name>")');
+      return null;
+    }
+    if (!this.acmeIssuers) throw new BadRequestException('ACME issuers are not available on this server');
+    const issuer = await this.acmeIssuers.find(body.issuer.slice('acme:'.length), m);
+    try {
+      return { issuer, challenge: parseAcmeChallenge(body.challenge, (secret) => this.acmeIssuers!.seal(secret), this.config.serverCommands) };
+    } catch (err) {
+      if (err instanceof AcmeChallengeInputError) throw new BadRequestException(err.message);
+      throw err;
+    }
+  }
+
   private async assertNameFree(m: EntityManager, name: string): Promise<void> {
     if (await m.getRepository(ManagedCertificate).exists({ where: { name, removedAt: IsNull() } })) throw new ConflictException(`a managed certificate named "${name}" already exists`);
   }
@@ -368,13 +393,15 @@ export class ManagedCertificatesService {
   private async views(rows: ManagedCertificate[]): Promise<ManagedCertificateView[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.id);
-    const [agents, cas, jobs] = await Promise.all([
+    const [agents, cas, acmeIssuers, jobs] = await Promise.all([
       this.ds.getRepository(Agent).find({ where: { id: In([...new Set(rows.map((r) => r.agentId))]) } }),
       this.ds.getRepository(IssuingCa).find({ select: { id: true, name: true } }),
+      this.ds.getRepository(AcmeIssuer).find({ select: { id: true, name: true } }),
       this.ds.getRepository(CertificateJob).find({ where: { managedCertificateId: In(ids), state: In([...OPEN_JOB_STATES]) } }),
     ]);
     const host = new Map(agents.map((a) => [a.id, a.hostname]));
     const caName = new Map(cas.map((c) => [c.id, c.name]));
+    const acmeName = new Map(acmeIssuers.map((c) => [c.id, `acme:${c.name}`]));
     const open = new Map(jobs.map((j) => [j.managedCertificateId, j]));
     return rows.map((r) => {
       const job = open.get(r.id);
@@ -383,7 +410,10 @@ export class ManagedCertificatesService {
         name: r.name,
         agentId: r.agentId,
         hostname: host.get(r.agentId) ?? null,
-        issuer: { kind: 'internal', issuingCaId: r.issuingCaId, name: r.issuingCaId ? caName.get(r.issuingCaId) ?? null : null },
+        issuer:
+          r.issuerKind === 'acme'
+            ? { kind: 'acme', issuingCaId: null, name: r.acmeIssuerId ? acmeName.get(r.acmeIssuerId) ?? null : null, acmeIssuerId: r.acmeIssuerId ?? null, challenge: r.acmeChallenge ? redactAcmeChallenge(r.acmeChallenge) : null }
+            : { kind: 'internal', issuingCaId: r.issuingCaId, name: r.issuingCaId ? caName.get(r.issuingCaId) ?? null : null },
         profile: r.profile,
         targets: redactTargets(r.targets),
         reloadCommand: r.reloadCommand,

@@ -31,6 +31,11 @@ export interface RevocationOutcome {
   needsManualAction: Array<{ serial: string; agentId: string; hostname: string; path: string; entry: string }>;
 }
 
+/** Revokes certificates another kind of issuer made (ACME); null when `serial` is not one of them. */
+export interface ExternalRevoker {
+  revoke(serial: string, reason: RevocationReason, actor: string): Promise<RevokedCertificateView | null>;
+}
+
 interface IssuedRow {
   serial: string;
   issuing_ca_id: string;
@@ -56,6 +61,7 @@ export function normalizeSerial(input: string): string | null {
 @Injectable()
 export class RevocationService {
   private readonly logger = new Logger('Revocation');
+  private readonly externalRevokers: ExternalRevoker[] = [];
 
   constructor(
     @Inject(DataSource) private readonly ds: DataSource,
@@ -69,7 +75,19 @@ export class RevocationService {
   async revoke(target: string, reason: unknown, actor: string, options: { replace?: boolean } = {}): Promise<RevocationOutcome> {
     const checkedReason = this.checkReason(reason);
     const serial = await this.resolve(target);
+    for (const external of this.externalRevokers) {
+      const view = await external.revoke(serial, checkedReason, actor);
+      if (view) {
+        const replacements = options.replace ? await this.ds.transaction((m) => this.requestReplacement(m, [serial], actor, `revoked (${view.reason})`)) : [];
+        return { revoked: [view], crls: [], replacements, needsManualAction: [] };
+      }
+    }
     return this.revokeSerials([serial], checkedReason, actor, { ...options, context: { target } });
+  }
+
+  /** For issuers outside this module (ACME): `revoke` asks them first. */
+  registerExternalRevoker(revoker: ExternalRevoker): void {
+    this.externalRevokers.push(revoker);
   }
 
   /**

@@ -4,6 +4,12 @@ import { ManagedCertificates1795200000000 } from './1795200000000-managed-certif
 import { Revocation1795300000000 } from './1795300000000-revocation';
 import { RevocationStatus1795400000000 } from './1795400000000-revocation-status';
 import { Breakglass1795500000000 } from './1795500000000-breakglass';
+import { AcmeServer1795600000000 } from './1795600000000-acme-server';
+import { AcmeIssuer1795700000000 } from './1795700000000-acme-issuer';
+import { Alerts1795800000000 } from './1795800000000-alerts';
+import { Policy1795900000000 } from './1795900000000-policy';
+import { Endpoints1796000000000 } from './1796000000000-endpoints';
+import { CtMonitor1796100000000 } from './1796100000000-ct-monitor';
 
 /** Every migration, oldest first. Generate a new one with `npm run db:schema-diff`. */
-export const MIGRATIONS = [FleetFoundation1795000000000, AgentIdentityRenewal1795100000000, ManagedCertificates1795200000000, Revocation1795300000000, RevocationStatus1795400000000, Breakglass1795500000000];
+export const MIGRATIONS = [FleetFoundation1795000000000, AgentIdentityRenewal1795100000000, ManagedCertificates1795200000000, Revocation1795300000000, RevocationStatus1795400000000, Breakglass1795500000000, AcmeServer1795600000000, AcmeIssuer1795700000000, Alerts1795800000000, Policy1795900000000, Endpoints1796000000000, CtMonitor1796100000000];

@@ -3,6 +3,7 @@ import { Server, ServerDuplexStream } from '@grpc/grpc-js';
 import { AgentMessage, AgentServiceService, EnrollmentServiceService, ServerMessage } from '@certfleet/proto';
 import { AgentsService } from '../../../app/agents/agents.service';
 import { IdentityRecoveryService } from '../../../app/agents/identity-recovery.service';
+import { EndpointsService } from '../../../app/endpoints/endpoints.service';
 import { EnrollmentService } from '../../../app/enrollment/enrollment.service';
 import { FleetCaService } from '../../../app/fleet-ca/fleet-ca.service';
 import { InventoryReportService } from '../../../app/inventory/inventory-report.service';
@@ -33,6 +34,7 @@ export class AgentGrpcServer implements OnApplicationBootstrap, OnApplicationShu
     @Inject(InventoryReportService) private readonly reports: InventoryReportService,
     @Inject(JobsService) private readonly jobs: JobsService,
     @Inject(ManagedCertificatesService) private readonly managed: ManagedCertificatesService,
+    @Inject(EndpointsService) private readonly endpoints: EndpointsService,
   ) {
     this.jobs.attachDelivery({
       send: (agentId, message) => {
@@ -60,6 +62,7 @@ export class AgentGrpcServer implements OnApplicationBootstrap, OnApplicationShu
       reconcile: (agentId: string) => this.managed.reconcileWithInventory(agentId),
       heartbeatIntervalSeconds: this.config.heartbeatIntervalSeconds,
       registry: this.sessions,
+      endpoints: this.endpoints,
     };
     server.addService(AgentServiceService, {
       connect: (call: ServerDuplexStream<AgentMessage, ServerMessage>) => void new AgentSession(call, deps),

@@ -2,6 +2,8 @@ import { Logger } from '@nestjs/common';
 import { ServerDuplexStream, status } from '@grpc/grpc-js';
 import type { AgentMessage, ServerMessage } from '@certfleet/proto';
 import { AgentAuthError, AgentsService } from '../../../app/agents/agents.service';
+import { listenerProbes } from '../../../app/endpoints/agent-endpoint-report';
+import type { EndpointsService } from '../../../app/endpoints/endpoints.service';
 import { InventoryReportService } from '../../../app/inventory/inventory-report.service';
 import { JobsService } from '../../../app/jobs/jobs.service';
 import { grpcError } from './grpc-error';
@@ -15,6 +17,8 @@ export interface SessionDeps {
   reconcile(agentId: string): Promise<unknown>;
   heartbeatIntervalSeconds: number;
   registry: AgentSessionRegistry;
+  /** Stores agents' TLS listener reports. */
+  endpoints?: Pick<EndpointsService, 'recordAgentListeners'>;
 }
 
 type Stream = ServerDuplexStream<AgentMessage, ServerMessage>;
@@ -123,14 +127,27 @@ export class AgentSession {
         for (const job of await this.deps.jobs.openJobMessages(agentId)) this.send(job);
         return;
       }
-      case 'jobCsr':
-        this.send(await this.deps.jobs.handleCsr(agentId, p.value));
+      case 'jobCsr': {
+        // Null: an ACME order runs for the job; its answer is sent when the order ends.
+        const answer = await this.deps.jobs.answerCsr(agentId, p.value);
+        if (answer) this.send(answer);
+        return;
+      }
+      case 'jobChallengeReady':
+        this.deps.jobs.handleChallengeReady(agentId, p.value);
         return;
       case 'jobResult':
         this.send(await this.deps.jobs.handleResult(agentId, p.value));
         return;
       case 'heartbeat':
         await this.deps.agents.recordHeartbeat(agentId);
+        return;
+      case 'endpointReport':
+        try {
+          await this.deps.endpoints?.recordAgentListeners(agentId, listenerProbes(p.value));
+        } catch (err) {
+          AgentSession.logger.warn(`endpoint report from agent ${agentId} refused: ${(err as Error).message}`);
+        }
         return;
       case 'report': {
         let ack;

@@ -21,9 +21,20 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../../google/protobuf/timestamp";
+import { EndpointReport } from "./endpoints";
 import { HostFacts } from "./host";
 import { InventoryReport } from "./inventory";
-import { CertificateJob, JobCertificate, JobCsr, JobRejected, JobResult, JobResultAck } from "./jobs";
+import {
+  CertificateJob,
+  JobCertificate,
+  JobChallenge,
+  JobChallengeCleanup,
+  JobChallengeReady,
+  JobCsr,
+  JobRejected,
+  JobResult,
+  JobResultAck,
+} from "./jobs";
 
 export const protobufPackage = "certfleet.agent.v1";
 
@@ -45,6 +56,10 @@ export interface AgentMessage {
     | { $case: "report"; value: InventoryReport }
     | { $case: "jobCsr"; value: JobCsr }
     | { $case: "jobResult"; value: JobResult }
+    | { $case: "jobChallengeReady"; value: JobChallengeReady }
+    | //
+    /** Fields 50-59: TLS endpoint monitoring. */
+    { $case: "endpointReport"; value: EndpointReport }
     | undefined;
 }
 
@@ -57,6 +72,8 @@ export interface ServerMessage {
     | { $case: "jobCertificate"; value: JobCertificate }
     | { $case: "jobRejected"; value: JobRejected }
     | { $case: "jobResultAck"; value: JobResultAck }
+    | { $case: "jobChallenge"; value: JobChallenge }
+    | { $case: "jobChallengeCleanup"; value: JobChallengeCleanup }
     | undefined;
 }
 
@@ -283,6 +300,12 @@ export const AgentMessage: MessageFns<AgentMessage> = {
       case "jobResult":
         JobResult.encode(message.payload.value, writer.uint32(42).fork()).join();
         break;
+      case "jobChallengeReady":
+        JobChallengeReady.encode(message.payload.value, writer.uint32(322).fork()).join();
+        break;
+      case "endpointReport":
+        EndpointReport.encode(message.payload.value, writer.uint32(402).fork()).join();
+        break;
     }
     return writer;
   },
@@ -340,6 +363,22 @@ export const AgentMessage: MessageFns<AgentMessage> = {
             message.payload = { $case: "jobResult", value: JobResult.decode(reader, reader.uint32()) };
             continue;
           }
+          case 40: {
+            if (tag !== 322) {
+              break;
+            }
+
+            message.payload = { $case: "jobChallengeReady", value: JobChallengeReady.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 50: {
+            if (tag !== 402) {
+              break;
+            }
+
+            message.payload = { $case: "endpointReport", value: EndpointReport.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -368,6 +407,14 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         ? { $case: "jobResult", value: JobResult.fromJSON(object.jobResult) }
         : isSet(object.job_result)
         ? { $case: "jobResult", value: JobResult.fromJSON(object.job_result) }
+        : isSet(object.jobChallengeReady)
+        ? { $case: "jobChallengeReady", value: JobChallengeReady.fromJSON(object.jobChallengeReady) }
+        : isSet(object.job_challenge_ready)
+        ? { $case: "jobChallengeReady", value: JobChallengeReady.fromJSON(object.job_challenge_ready) }
+        : isSet(object.endpointReport)
+        ? { $case: "endpointReport", value: EndpointReport.fromJSON(object.endpointReport) }
+        : isSet(object.endpoint_report)
+        ? { $case: "endpointReport", value: EndpointReport.fromJSON(object.endpoint_report) }
         : undefined,
     };
   },
@@ -384,6 +431,10 @@ export const AgentMessage: MessageFns<AgentMessage> = {
       obj.jobCsr = JobCsr.toJSON(message.payload.value);
     } else if (message.payload?.$case === "jobResult") {
       obj.jobResult = JobResult.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "jobChallengeReady") {
+      obj.jobChallengeReady = JobChallengeReady.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "endpointReport") {
+      obj.endpointReport = EndpointReport.toJSON(message.payload.value);
     }
     return obj;
   },
@@ -424,6 +475,18 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         }
         break;
       }
+      case "jobChallengeReady": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "jobChallengeReady", value: JobChallengeReady.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "endpointReport": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "endpointReport", value: EndpointReport.fromPartial(object.payload.value) };
+        }
+        break;
+      }
     }
     return message;
   },
@@ -456,6 +519,12 @@ export const ServerMessage: MessageFns<ServerMessage> = {
         break;
       case "jobResultAck":
         JobResultAck.encode(message.payload.value, writer.uint32(58).fork()).join();
+        break;
+      case "jobChallenge":
+        JobChallenge.encode(message.payload.value, writer.uint32(322).fork()).join();
+        break;
+      case "jobChallengeCleanup":
+        JobChallengeCleanup.encode(message.payload.value, writer.uint32(330).fork()).join();
         break;
     }
     return writer;
@@ -530,6 +599,25 @@ export const ServerMessage: MessageFns<ServerMessage> = {
             message.payload = { $case: "jobResultAck", value: JobResultAck.decode(reader, reader.uint32()) };
             continue;
           }
+          case 40: {
+            if (tag !== 322) {
+              break;
+            }
+
+            message.payload = { $case: "jobChallenge", value: JobChallenge.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 41: {
+            if (tag !== 330) {
+              break;
+            }
+
+            message.payload = {
+              $case: "jobChallengeCleanup",
+              value: JobChallengeCleanup.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -564,6 +652,14 @@ export const ServerMessage: MessageFns<ServerMessage> = {
         ? { $case: "jobResultAck", value: JobResultAck.fromJSON(object.jobResultAck) }
         : isSet(object.job_result_ack)
         ? { $case: "jobResultAck", value: JobResultAck.fromJSON(object.job_result_ack) }
+        : isSet(object.jobChallenge)
+        ? { $case: "jobChallenge", value: JobChallenge.fromJSON(object.jobChallenge) }
+        : isSet(object.job_challenge)
+        ? { $case: "jobChallenge", value: JobChallenge.fromJSON(object.job_challenge) }
+        : isSet(object.jobChallengeCleanup)
+        ? { $case: "jobChallengeCleanup", value: JobChallengeCleanup.fromJSON(object.jobChallengeCleanup) }
+        : isSet(object.job_challenge_cleanup)
+        ? { $case: "jobChallengeCleanup", value: JobChallengeCleanup.fromJSON(object.job_challenge_cleanup) }
         : undefined,
     };
   },
@@ -584,6 +680,10 @@ export const ServerMessage: MessageFns<ServerMessage> = {
       obj.jobRejected = JobRejected.toJSON(message.payload.value);
     } else if (message.payload?.$case === "jobResultAck") {
       obj.jobResultAck = JobResultAck.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "jobChallenge") {
+      obj.jobChallenge = JobChallenge.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "jobChallengeCleanup") {
+      obj.jobChallengeCleanup = JobChallengeCleanup.toJSON(message.payload.value);
     }
     return obj;
   },
@@ -633,6 +733,21 @@ export const ServerMessage: MessageFns<ServerMessage> = {
       case "jobResultAck": {
         if (object.payload?.value !== undefined && object.payload?.value !== null) {
           message.payload = { $case: "jobResultAck", value: JobResultAck.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "jobChallenge": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "jobChallenge", value: JobChallenge.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "jobChallengeCleanup": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = {
+            $case: "jobChallengeCleanup",
+            value: JobChallengeCleanup.fromPartial(object.payload.value),
+          };
         }
         break;
       }

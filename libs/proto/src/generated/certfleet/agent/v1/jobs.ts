@@ -175,6 +175,74 @@ export interface JobResultAck {
   jobId: string;
 }
 
+/**
+ * Server -> agent: answer an ACME HTTP-01 challenge for a job (the server runs the ACME order).
+ * The agent serves `key_authorization` at http://<name>/.well-known/acme-challenge/<token> until
+ * the matching JobChallengeCleanup, and answers JobChallengeReady once it does.
+ */
+export interface JobChallenge {
+  jobId: string;
+  token: string;
+  keyAuthorization: string;
+  mode: JobChallenge_Mode;
+  webroot: string;
+  port: number;
+}
+
+export enum JobChallenge_Mode {
+  MODE_UNSPECIFIED = 0,
+  /** MODE_WEBROOT - Write the token file under `webroot` (a web server on the host serves it). */
+  MODE_WEBROOT = 1,
+  /** MODE_STANDALONE - Listen on `port` (all of this host's addresses) for as long as the challenge lasts. */
+  MODE_STANDALONE = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function jobChallenge_ModeFromJSON(object: any): JobChallenge_Mode {
+  switch (object) {
+    case 0:
+    case "MODE_UNSPECIFIED":
+      return JobChallenge_Mode.MODE_UNSPECIFIED;
+    case 1:
+    case "MODE_WEBROOT":
+      return JobChallenge_Mode.MODE_WEBROOT;
+    case 2:
+    case "MODE_STANDALONE":
+      return JobChallenge_Mode.MODE_STANDALONE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return JobChallenge_Mode.UNRECOGNIZED;
+  }
+}
+
+export function jobChallenge_ModeToJSON(object: JobChallenge_Mode): string {
+  switch (object) {
+    case JobChallenge_Mode.MODE_UNSPECIFIED:
+      return "MODE_UNSPECIFIED";
+    case JobChallenge_Mode.MODE_WEBROOT:
+      return "MODE_WEBROOT";
+    case JobChallenge_Mode.MODE_STANDALONE:
+      return "MODE_STANDALONE";
+    case JobChallenge_Mode.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** Agent -> server: the challenge is being answered, or why it cannot be (error set). */
+export interface JobChallengeReady {
+  jobId: string;
+  token: string;
+  error: string;
+}
+
+/** Server -> agent: the challenge is over (valid or not); remove the file or close the listener. */
+export interface JobChallengeCleanup {
+  jobId: string;
+  token: string;
+}
+
 function createBaseCertificateJob(): CertificateJob {
   return {
     jobId: "",
@@ -1872,6 +1940,357 @@ export const JobResultAck: MessageFns<JobResultAck> = {
   fromPartial(object: DeepPartial<JobResultAck>): JobResultAck {
     const message = createBaseJobResultAck();
     message.jobId = object.jobId ?? "";
+    return message;
+  },
+};
+
+function createBaseJobChallenge(): JobChallenge {
+  return { jobId: "", token: "", keyAuthorization: "", mode: 0, webroot: "", port: 0 };
+}
+
+export const JobChallenge: MessageFns<JobChallenge> = {
+  encode(message: JobChallenge, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.jobId !== "") {
+      writer.uint32(10).string(message.jobId);
+    }
+    if (message.token !== "") {
+      writer.uint32(18).string(message.token);
+    }
+    if (message.keyAuthorization !== "") {
+      writer.uint32(26).string(message.keyAuthorization);
+    }
+    if (message.mode !== 0) {
+      writer.uint32(32).int32(message.mode);
+    }
+    if (message.webroot !== "") {
+      writer.uint32(42).string(message.webroot);
+    }
+    if (message.port !== 0) {
+      writer.uint32(48).uint32(message.port);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JobChallenge {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJobChallenge();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.jobId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.token = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.keyAuthorization = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.mode = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.webroot = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.port = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JobChallenge {
+    return {
+      jobId: isSet(object.jobId)
+        ? globalThis.String(object.jobId)
+        : isSet(object.job_id)
+        ? globalThis.String(object.job_id)
+        : "",
+      token: isSet(object.token) ? globalThis.String(object.token) : "",
+      keyAuthorization: isSet(object.keyAuthorization)
+        ? globalThis.String(object.keyAuthorization)
+        : isSet(object.key_authorization)
+        ? globalThis.String(object.key_authorization)
+        : "",
+      mode: isSet(object.mode) ? jobChallenge_ModeFromJSON(object.mode) : 0,
+      webroot: isSet(object.webroot) ? globalThis.String(object.webroot) : "",
+      port: isSet(object.port) ? globalThis.Number(object.port) : 0,
+    };
+  },
+
+  toJSON(message: JobChallenge): unknown {
+    const obj: any = {};
+    if (message.jobId !== "") {
+      obj.jobId = message.jobId;
+    }
+    if (message.token !== "") {
+      obj.token = message.token;
+    }
+    if (message.keyAuthorization !== "") {
+      obj.keyAuthorization = message.keyAuthorization;
+    }
+    if (message.mode !== 0) {
+      obj.mode = jobChallenge_ModeToJSON(message.mode);
+    }
+    if (message.webroot !== "") {
+      obj.webroot = message.webroot;
+    }
+    if (message.port !== 0) {
+      obj.port = Math.round(message.port);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<JobChallenge>): JobChallenge {
+    return JobChallenge.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<JobChallenge>): JobChallenge {
+    const message = createBaseJobChallenge();
+    message.jobId = object.jobId ?? "";
+    message.token = object.token ?? "";
+    message.keyAuthorization = object.keyAuthorization ?? "";
+    message.mode = object.mode ?? 0;
+    message.webroot = object.webroot ?? "";
+    message.port = object.port ?? 0;
+    return message;
+  },
+};
+
+function createBaseJobChallengeReady(): JobChallengeReady {
+  return { jobId: "", token: "", error: "" };
+}
+
+export const JobChallengeReady: MessageFns<JobChallengeReady> = {
+  encode(message: JobChallengeReady, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.jobId !== "") {
+      writer.uint32(10).string(message.jobId);
+    }
+    if (message.token !== "") {
+      writer.uint32(18).string(message.token);
+    }
+    if (message.error !== "") {
+      writer.uint32(26).string(message.error);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JobChallengeReady {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJobChallengeReady();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.jobId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.token = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JobChallengeReady {
+    return {
+      jobId: isSet(object.jobId)
+        ? globalThis.String(object.jobId)
+        : isSet(object.job_id)
+        ? globalThis.String(object.job_id)
+        : "",
+      token: isSet(object.token) ? globalThis.String(object.token) : "",
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+    };
+  },
+
+  toJSON(message: JobChallengeReady): unknown {
+    const obj: any = {};
+    if (message.jobId !== "") {
+      obj.jobId = message.jobId;
+    }
+    if (message.token !== "") {
+      obj.token = message.token;
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<JobChallengeReady>): JobChallengeReady {
+    return JobChallengeReady.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<JobChallengeReady>): JobChallengeReady {
+    const message = createBaseJobChallengeReady();
+    message.jobId = object.jobId ?? "";
+    message.token = object.token ?? "";
+    message.error = object.error ?? "";
+    return message;
+  },
+};
+
+function createBaseJobChallengeCleanup(): JobChallengeCleanup {
+  return { jobId: "", token: "" };
+}
+
+export const JobChallengeCleanup: MessageFns<JobChallengeCleanup> = {
+  encode(message: JobChallengeCleanup, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.jobId !== "") {
+      writer.uint32(10).string(message.jobId);
+    }
+    if (message.token !== "") {
+      writer.uint32(18).string(message.token);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JobChallengeCleanup {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJobChallengeCleanup();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.jobId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.token = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JobChallengeCleanup {
+    return {
+      jobId: isSet(object.jobId)
+        ? globalThis.String(object.jobId)
+        : isSet(object.job_id)
+        ? globalThis.String(object.job_id)
+        : "",
+      token: isSet(object.token) ? globalThis.String(object.token) : "",
+    };
+  },
+
+  toJSON(message: JobChallengeCleanup): unknown {
+    const obj: any = {};
+    if (message.jobId !== "") {
+      obj.jobId = message.jobId;
+    }
+    if (message.token !== "") {
+      obj.token = message.token;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<JobChallengeCleanup>): JobChallengeCleanup {
+    return JobChallengeCleanup.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<JobChallengeCleanup>): JobChallengeCleanup {
+    const message = createBaseJobChallengeCleanup();
+    message.jobId = object.jobId ?? "";
+    message.token = object.token ?? "";
     return message;
   },
 };

@@ -1,0 +1,52 @@
+// Probes every TCP listener on this host with a TLS handshake on loopback and builds the report
+// for the server. Non-TLS ports fail fast (the peer answers the ClientHello with something that
+// is not TLS) or at the short per-port deadline.
+import type { AgentMessage } from '@certfleet/proto';
+import { probeEndpoint } from '@certfleet/pki';
+import { findListeners, Listener, probeAddress } from './listeners';
+
+export type EndpointReport = Extract<NonNullable<AgentMessage['payload']>, { $case: 'endpointReport' }>['value'];
+export type ListenerProbe = EndpointReport['listeners'][number];
+
+export interface EndpointScanOptions {
+  /** Per-listener handshake deadline (default 2000 ms). */
+  timeoutMs?: number;
+  /** Probes at once (default 8). */
+  concurrency?: number;
+  /** Only these ports (tests); default every listener. */
+  ports?: number[];
+  proc?: string;
+}
+
+export async function scanEndpoints(options: EndpointScanOptions = {}): Promise<EndpointReport> {
+  const listeners = findListeners(options.proc).filter((l) => !options.ports || options.ports.includes(l.port));
+  const results: ListenerProbe[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < listeners.length) results.push(await probeListener(listeners[next++], options.timeoutMs ?? 2000));
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, Math.max(1, listeners.length)) }, worker));
+  results.sort((a, b) => a.port - b.port || a.host.localeCompare(b.host));
+  return { probedAt: new Date(), listeners: results };
+}
+
+async function probeListener(listener: Listener, timeoutMs: number): Promise<ListenerProbe> {
+  const probe = await probeEndpoint({ host: probeAddress(listener), port: listener.port, timeoutMs, testVersions: true });
+  return {
+    host: probe.host,
+    port: probe.port,
+    serverName: probe.serverName ?? '',
+    process: listener.process ?? '',
+    tls: probe.tls,
+    error: probe.error ?? '',
+    protocol: probe.protocol ?? '',
+    cipher: probe.cipher ?? '',
+    chain: probe.chain.map((c) => c.der),
+    hostnameMatch: probe.hostnameMatch,
+    hostnameError: probe.hostnameError ?? '',
+    chainValid: probe.chainValid,
+    chainError: probe.chainError ?? '',
+    ocspStatus: probe.ocsp?.status ?? '',
+    acceptedVersions: probe.acceptedVersions ?? [],
+  };
+}

@@ -1,0 +1,50 @@
+import { Body, Controller, Get, Inject, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Actor } from '../auth/admin-auth.guard';
+import { IssuingCasService } from '../issuing-cas/issuing-cas.service';
+import { PkiUrls } from '../issuing-cas/pki-urls';
+import { AcmeAccountsService } from './acme-accounts.service';
+import { AcmeOrdersService } from './acme-orders.service';
+
+class CreateEabKeyDto {
+  @ApiPropertyOptional({ description: 'Issuing CA (name or id) whose ACME directory accepts the key; absent: any' }) ca?: string;
+  @ApiPropertyOptional() description?: string;
+}
+
+class EabKeyDto {
+  @ApiProperty({ description: 'Key id for the ACME client (--eab-kid / --kid)' }) kid!: string;
+  @ApiProperty({ description: 'base64url HMAC key (--eab-hmac-key / --hmac); shown only once' }) hmacKey!: string;
+  @ApiProperty({ nullable: true, type: String }) issuingCaId!: string | null;
+}
+
+/** Administration of the ACME server: EAB keys, directory URLs, what it issued. */
+@ApiTags('acme')
+@ApiBearerAuth()
+@Controller('api/v1/acme')
+export class AcmeAdminController {
+  constructor(
+    @Inject(AcmeAccountsService) private readonly accounts: AcmeAccountsService,
+    @Inject(AcmeOrdersService) private readonly orders: AcmeOrdersService,
+    @Inject(IssuingCasService) private readonly cas: IssuingCasService,
+    @Inject(PkiUrls) private readonly urls: PkiUrls,
+  ) {}
+
+  @Post('eab-keys')
+  @ApiOkResponse({ type: EabKeyDto })
+  createEabKey(@Body() body: CreateEabKeyDto, @Actor() actor: string): Promise<EabKeyDto> {
+    return this.accounts.createEabKey(typeof body?.ca === 'string' && body.ca ? body.ca : undefined, typeof body?.description === 'string' ? body.description : '', actor);
+  }
+
+  @Get('directories')
+  async directories(): Promise<Array<{ ca: string; issuingCaId: string; status: string; directoryUrl: string; externalAccountRequired: boolean }>> {
+    return (await this.cas.list())
+      .filter((ca) => ca.status === 'active')
+      .map((ca) => ({ ca: ca.name, issuingCaId: ca.id, status: ca.status, directoryUrl: `${this.urls.baseUrl}/acme/${encodeURIComponent(ca.name)}/directory`, externalAccountRequired: this.accounts.eabRequired(ca.name) }));
+  }
+
+  /** Certificates issued through ACME (issuedBy: "acme"), newest first. */
+  @Get('certificates')
+  async certificates(@Query('ca') ca?: string): Promise<Array<Record<string, unknown>>> {
+    return this.orders.issuedByAcme(ca ? (await this.cas.find(ca)).id : undefined);
+  }
+}

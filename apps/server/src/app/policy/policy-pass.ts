@@ -1,0 +1,158 @@
+// One recomputation of the policy findings over the whole inventory, streamed in keyset batches so
+// memory stays flat at any fleet size: derive missing SPKI hashes, count key use, evaluate every
+// certificate copy (scopes see host and path), upsert findings, drop the ones that no longer hold.
+import { DataSource, EntityManager } from 'typeorm';
+import { certificateFactsFromDer, type CertificateFacts, type CompiledPolicy, type KeyUse, type PolicyFinding } from '@certfleet/policy';
+import { queryRows } from '../../database/query-rows';
+
+const BATCH = 2000;
+const KEY_BATCH = 500;
+const FIRST_CURSOR = ['00000000-0000-0000-0000-000000000000', ''];
+
+export interface PassSummary {
+  certificates: number;
+  findings: number;
+  removed: number;
+  durationMs: number;
+}
+
+interface CertificateRow {
+  agent_id: string;
+  item_key: string;
+  hostname: string;
+  path: string;
+  fingerprint_sha256: string;
+  issuer: string | null;
+  not_before: Date | string | null;
+  not_after: Date | string | null;
+  key_algorithm: string | null;
+  key_size: number | null;
+  key_curve: string | null;
+  signature_algorithm: string | null;
+  is_ca: boolean | null;
+  self_signed: boolean | null;
+  dns_names: string[] | null;
+  ip_addresses: string[] | null;
+  public_key_sha256: string | null;
+}
+
+export async function runPolicyPass(m: EntityManager, policy: CompiledPolicy, now = new Date()): Promise<PassSummary> {
+  const started = Date.now();
+  await recordPublicKeys(m);
+  const keyUse = await inventoryKeyUse(m);
+  let cursor = FIRST_CURSOR;
+  let certificates = 0;
+  let findings = 0;
+  for (;;) {
+    const rows = queryRows<CertificateRow>(
+      await m.query(
+        `SELECT i.agent_id, i.item_key, a.hostname, i.path, i.fingerprint_sha256, i.issuer, i.not_before, i.not_after,
+                i.detail->>'keyAlgorithm' AS key_algorithm, (i.detail->>'keySize')::int AS key_size, i.detail->>'keyCurve' AS key_curve,
+                i.detail->>'signatureAlgorithm' AS signature_algorithm, (i.detail->>'isCa')::boolean AS is_ca,
+                (i.detail->>'selfSigned')::boolean AS self_signed, i.detail->'dnsNames' AS dns_names, i.detail->'ipAddresses' AS ip_addresses,
+                k.public_key_sha256
+           FROM (SELECT * FROM inventory_items i WHERE i.kind = 'certificate' AND i.fingerprint_sha256 IS NOT NULL AND (i.agent_id, i.item_key) > ($1::uuid, $2)
+                 ORDER BY i.agent_id, i.item_key LIMIT ${BATCH}) i
+           JOIN agents a ON a.id = i.agent_id
+           LEFT JOIN certificate_public_keys k ON k.fingerprint_sha256 = i.fingerprint_sha256
+          ORDER BY i.agent_id, i.item_key`,
+        cursor,
+      ),
+    );
+    if (rows.length === 0) break;
+    const found = new Map<string, [string, PolicyFinding]>();
+    for (const row of rows) {
+      for (const f of policy.evaluateCertificate(factsOf(row), { keyUse })) found.set(`${row.fingerprint_sha256} ${f.ruleId}`, [row.fingerprint_sha256, f]);
+    }
+    await upsertFindings(m, [...found.values()], now);
+    certificates += rows.length;
+    findings += found.size;
+    const last = rows[rows.length - 1];
+    cursor = [last.agent_id, last.item_key];
+    if (rows.length < BATCH) break;
+  }
+  const removed = queryRows(await m.query('DELETE FROM policy_findings WHERE last_seen_at < $1 RETURNING rule_id', [now])).length;
+  await m.query(`DELETE FROM certificate_public_keys k WHERE NOT EXISTS (SELECT 1 FROM inventory_items i WHERE i.fingerprint_sha256 = k.fingerprint_sha256)`);
+  return { certificates, findings, removed, durationMs: Date.now() - started };
+}
+
+function factsOf(r: CertificateRow): CertificateFacts {
+  return {
+    fingerprintSha256: r.fingerprint_sha256,
+    issuer: r.issuer ?? '',
+    keyAlgorithm: r.key_algorithm ?? '',
+    keySize: r.key_size ?? 0,
+    keyCurve: r.key_curve ?? '',
+    signatureAlgorithm: r.signature_algorithm ?? '',
+    notBefore: r.not_before ? new Date(r.not_before) : undefined,
+    notAfter: r.not_after ? new Date(r.not_after) : undefined,
+    dnsNames: r.dns_names ?? [],
+    ipAddresses: r.ip_addresses ?? [],
+    isCa: r.is_ca === true,
+    selfSigned: r.self_signed === true,
+    publicKeySha256: r.public_key_sha256 ?? '',
+    host: r.hostname,
+    path: r.path,
+  };
+}
+
+/** SPKI hashes for inventory certificates that have none yet, parsed once from their DER. */
+export async function recordPublicKeys(m: EntityManager): Promise<number> {
+  let recorded = 0;
+  for (;;) {
+    const rows = queryRows<{ fingerprint_sha256: string; der: string | null }>(
+      await m.query(
+        `SELECT DISTINCT ON (i.fingerprint_sha256) i.fingerprint_sha256, encode(i.der, 'hex') AS der
+           FROM inventory_items i LEFT JOIN certificate_public_keys k ON k.fingerprint_sha256 = i.fingerprint_sha256
+          WHERE i.kind = 'certificate' AND i.fingerprint_sha256 IS NOT NULL AND k.fingerprint_sha256 IS NULL
+          ORDER BY i.fingerprint_sha256 LIMIT ${KEY_BATCH}`,
+      ),
+    );
+    if (rows.length === 0) return recorded;
+    const params: string[] = [];
+    const tuples = rows.map((r) => {
+      const key = r.der ? (certificateFactsFromDer(Buffer.from(r.der, 'hex'))?.publicKeySha256 ?? '') : '';
+      return `($${params.push(r.fingerprint_sha256)}, $${params.push(key)})`;
+    });
+    await m.query(`INSERT INTO certificate_public_keys (fingerprint_sha256, public_key_sha256) VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`, params);
+    recorded += rows.length;
+    if (rows.length < KEY_BATCH) return recorded;
+  }
+}
+
+/** Keys carried by more than one distinct certificate in the inventory (the only ones key reuse needs). */
+export async function inventoryKeyUse(m: EntityManager | DataSource, publicKeySha256?: string): Promise<KeyUse> {
+  const rows = queryRows<{ public_key_sha256: string; fingerprint_sha256: string }>(
+    await m.query(
+      `SELECT k.public_key_sha256, k.fingerprint_sha256 FROM certificate_public_keys k
+        WHERE k.public_key_sha256 <> '' ${publicKeySha256 ? 'AND k.public_key_sha256 = $1' : ''}
+          AND EXISTS (SELECT 1 FROM inventory_items i WHERE i.fingerprint_sha256 = k.fingerprint_sha256)
+          AND k.public_key_sha256 IN (SELECT public_key_sha256 FROM certificate_public_keys GROUP BY public_key_sha256 HAVING count(*) > 1 ${publicKeySha256 ? 'OR public_key_sha256 = $1' : ''})`,
+      publicKeySha256 ? [publicKeySha256] : [],
+    ),
+  );
+  const certificatesPerKey = new Map<string, number>();
+  const counted = new Set<string>();
+  for (const r of rows) {
+    counted.add(r.fingerprint_sha256);
+    certificatesPerKey.set(r.public_key_sha256, (certificatesPerKey.get(r.public_key_sha256) ?? 0) + 1);
+  }
+  return { certificatesPerKey, counted };
+}
+
+async function upsertFindings(m: EntityManager, found: [string, PolicyFinding][], now: Date): Promise<void> {
+  for (let i = 0; i < found.length; i += 500) {
+    const params: unknown[] = [now];
+    const tuples = found.slice(i, i + 500).map(([fp, f]) => {
+      const at = [fp, f.ruleId, f.rule, f.severity, f.blockIssuance, f.message].map((v) => `$${params.push(v)}`);
+      return `(${at.join(', ')}, $1, $1)`;
+    });
+    await m.query(
+      `INSERT INTO policy_findings (fingerprint_sha256, rule_id, rule, severity, block_issuance, message, first_seen_at, last_seen_at)
+       VALUES ${tuples.join(', ')}
+       ON CONFLICT (fingerprint_sha256, rule_id) DO UPDATE SET rule = EXCLUDED.rule, severity = EXCLUDED.severity,
+         block_issuance = EXCLUDED.block_issuance, message = EXCLUDED.message, last_seen_at = EXCLUDED.last_seen_at`,
+      params,
+    );
+  }
+}

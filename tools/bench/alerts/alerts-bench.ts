@@ -1,0 +1,119 @@
+// Alert evaluation benchmark: 200,000 inventory certificates (1,000 agents, notAfter spread from 30
+// days ago to a year ahead, so ~16% sit inside the 30-day threshold), 2,000 policy findings, three
+// ownership rules and two channels; the real evaluation pass (AlertEvaluator) on PGlite or PostgreSQL.
+// Timed passes: cold (opens every alert, queues its notifications), steady (nothing changed), and a
+// day later (stages crossed, titles changed). Memory: heap and RSS growth over the passes.
+// Usage: node dist/tools/bench/alerts/alerts-bench.js [--records N] [--postgres ADMIN_URL]
+import 'reflect-metadata';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { loadServerConfig } from '../../../apps/server/src/config/server-config';
+import { openDatabase } from '../../../apps/server/src/database/data-source';
+import { AlertEvaluator } from '../../../apps/server/src/app/alerts/alert-evaluator';
+import { FakeClock } from '../../../apps/server/src/app/alerts/clock';
+import { PolicyFinding, StaticPolicyFindings } from '../../../apps/server/src/app/alerts/policy-findings';
+import { AuditService } from '../../../apps/server/src/app/audit/audit.service';
+import { OwnershipService } from '../../../apps/server/src/app/ownership/ownership.service';
+
+const metric = (name: string, value: number) => console.log(`METRIC ${name} ${Number.isInteger(value) ? value : value.toFixed(3)}`);
+const mb = (bytes: number) => bytes / 1024 / 1024;
+
+async function admin(url: string, sql: string): Promise<void> {
+  const c = new Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const get = (flag: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
+  const records = Number(get('--records') ?? 200_000);
+  const pgAdmin = get('--postgres');
+  const work = mkdtempSync(join(tmpdir(), 'cf-bench-alerts-'));
+  const dbName = `bench_alerts_${process.pid}`;
+  let url: string | undefined;
+  if (pgAdmin) {
+    await admin(pgAdmin, `CREATE DATABASE "${dbName}"`);
+    const u = new URL(pgAdmin);
+    u.pathname = `/${dbName}`;
+    url = u.toString();
+  }
+  const ds = await openDatabase(url ? { url } : { pgliteDir: join(work, 'db') });
+  try {
+    const now = new Date('2027-01-01T00:00:00Z');
+    const t = Date.now();
+    await ds.query(
+      `INSERT INTO "agents" ("id", "hostname", "host_facts", "enrolled_at", "last_seen_at", "certificate_serial", "certificate_not_after", "labels")
+       SELECT ('00000000-0000-4000-8000-' || lpad(g::text, 12, '0'))::uuid, 'host-' || g, '{}', $1, $1::timestamptz + interval '100 days', md5(g::text), $1::timestamptz + interval '30 days',
+              jsonb_build_object('env', CASE WHEN g % 2 = 0 THEN 'prod' ELSE 'staging' END)
+         FROM generate_series(1, 1000) g`,
+      [now],
+    );
+    await ds.query(
+      `INSERT INTO "inventory_items" ("agent_id", "item_key", "kind", "path", "entry", "fingerprint_sha256", "subject", "issuer", "serial", "not_before", "not_after", "detail", "seen_sequence", "first_seen_at", "updated_at")
+       SELECT ('00000000-0000-4000-8000-' || lpad((1 + g % 1000)::text, 12, '0'))::uuid, '/etc/ssl/c' || g || '.pem#0', 'certificate',
+              CASE WHEN g % 10 = 0 THEN '/etc/nginx/ssl/c' ELSE '/etc/ssl/c' END || g || '.pem', '0',
+              encode(sha256(g::text::bytea), 'hex'), 'CN=svc' || g || '.example.com', 'CN=Bench CA', to_hex(g),
+              $1::timestamptz - interval '60 days', $1::timestamptz + ((g * 7919) % (395 * 24)) * interval '1 hour' - interval '30 days',
+              jsonb_build_object('dnsNames', jsonb_build_array('svc' || g || CASE WHEN g % 7 = 0 THEN '.shop.example.com' ELSE '.example.com' END), 'isCa', false, 'selfSigned', false),
+              1, $1, $1
+         FROM generate_series(1, $2::int) g`,
+      [now, records],
+    );
+    await ds.query(`ANALYZE`);
+    metric('alerts_seed_seconds', (Date.now() - t) / 1000);
+    await ds.query(`INSERT INTO "ownership_rules" ("name", "priority", "path_glob", "agent_labels", "team", "tags") VALUES ('nginx-prod', 10, '/etc/nginx/**', '{"env":"prod"}', 'web', '["prod"]')`);
+    await ds.query(`INSERT INTO "ownership_rules" ("name", "priority", "san_pattern", "team", "emails", "tags") VALUES ('shop', 20, '*.shop.example.com', 'shop', '["shop@example.com"]', '["pci"]')`);
+    await ds.query(`INSERT INTO "ownership_rules" ("name", "priority", "agent_labels", "team") VALUES ('staging', 30, '{"env":"staging"}', 'platform')`);
+    await ds.query(`INSERT INTO "alert_thresholds" ("scope", "scope_value", "days") VALUES ('tag', 'pci', '[45, 21, 10]')`);
+    await ds.query(`INSERT INTO "notification_channels" ("name", "type", "role", "settings") VALUES ('all', 'webhook', 'all', '{"url":"http://127.0.0.1:9/x"}'), ('oncall', 'webhook', 'escalation', '{"url":"http://127.0.0.1:9/y"}')`);
+    const fps = (await ds.query(`SELECT "fingerprint_sha256" AS "fp" FROM "inventory_items" ORDER BY "item_key" LIMIT 2000`)) as { fp: string }[];
+    const findings: PolicyFinding[] = fps.map((r, i) => ({ certificateKey: r.fp, rule: i % 2 ? 'key-size' : 'signature-sha1', severity: i % 5 ? 'warning' : 'critical', message: 'bench finding' }));
+
+    const clock = new FakeClock(now);
+    const config = loadServerConfig({ CERTFLEET_DATA_DIR: work });
+    const evaluator = new AlertEvaluator(ds, new OwnershipService(ds, new AuditService(ds)), config, clock, new StaticPolicyFindings(findings));
+    global.gc?.();
+    const heap0 = process.memoryUsage().heapUsed;
+    const rss0 = process.memoryUsage().rss;
+    let peakRss = rss0;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
+    const cold = await evaluator.evaluate();
+    const steady = await evaluator.evaluate();
+    const steady2 = await evaluator.evaluate();
+    clock.advanceDays(1);
+    const nextDay = await evaluator.evaluate();
+    clearInterval(sampler);
+    const heapAfter = process.memoryUsage().heapUsed;
+    const [{ alerts }] = (await ds.query(`SELECT count(*)::int AS "alerts" FROM "alerts" WHERE "state" <> 'resolved'`)) as { alerts: number }[];
+    const [{ deliveries }] = (await ds.query(`SELECT count(*)::int AS "deliveries" FROM "notification_deliveries"`)) as { deliveries: number }[];
+    metric('alerts_inventory_records', records);
+    metric('alerts_database_is_postgres', pgAdmin ? 1 : 0);
+    metric('alerts_open', alerts);
+    metric('alerts_deliveries_queued', deliveries);
+    metric('alerts_pass_cold_seconds', cold.ms / 1000);
+    metric('alerts_pass_steady_seconds', Math.min(steady.ms, steady2.ms) / 1000);
+    metric('alerts_pass_next_day_seconds', nextDay.ms / 1000);
+    metric('alerts_pass_next_day_changed', nextDay.changed);
+    metric('alerts_pass_steady_conditions_seconds', Math.min(steady.conditionsMs, steady2.conditionsMs) / 1000);
+    metric('alerts_conditions', steady.conditions);
+    metric('alerts_heap_growth_mb', mb(heapAfter - heap0));
+    metric('alerts_rss_peak_growth_mb', mb(peakRss - rss0));
+    metric('alerts_rss_peak_mb', mb(peakRss));
+  } finally {
+    await ds.destroy();
+    if (pgAdmin) await admin(pgAdmin, `DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch((err) => console.error(`could not drop ${dbName}: ${(err as Error).message}`));
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
