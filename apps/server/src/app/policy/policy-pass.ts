@@ -2,7 +2,7 @@
 // memory stays flat at any fleet size: derive missing SPKI hashes, count key use, evaluate every
 // certificate copy (scopes see host and path), upsert findings, drop the ones that no longer hold.
 import { DataSource, EntityManager } from 'typeorm';
-import { certificateFactsFromDer, type CertificateFacts, type CompiledPolicy, type KeyUse, type PolicyFinding } from '@certfleet/policy';
+import { certificateFactsFromDer, type CertificateFacts, type CompiledPolicy, type KeyUse, type PolicyFinding, type TlsVersion } from '@certfleet/policy';
 import { queryRows } from '../../database/query-rows';
 
 const BATCH = 2000;
@@ -71,9 +71,33 @@ export async function runPolicyPass(m: EntityManager, policy: CompiledPolicy, no
     cursor = [last.agent_id, last.item_key];
     if (rows.length < BATCH) break;
   }
+  findings += await evaluateEndpoints(m, policy, now);
   const removed = queryRows(await m.query('DELETE FROM policy_findings WHERE last_seen_at < $1 RETURNING rule_id', [now])).length;
   await m.query(`DELETE FROM certificate_public_keys k WHERE NOT EXISTS (SELECT 1 FROM inventory_items i WHERE i.fingerprint_sha256 = k.fingerprint_sha256)`);
   return { certificates, findings, removed, durationMs: Date.now() - started };
+}
+
+/**
+ * Endpoint rules (e.g. TLS 1.0/1.1 accepted) over the latest probe of every TLS endpoint, servers'
+ * targets and agents' listeners alike; a finding goes on the certificate the endpoint serves.
+ */
+async function evaluateEndpoints(m: EntityManager, policy: CompiledPolicy, now: Date): Promise<number> {
+  const rows = queryRows<{ host: string; port: number; leaf_fingerprint_sha256: string; accepted_versions: TlsVersion[] }>(
+    await m.query(
+      `SELECT host, port, leaf_fingerprint_sha256, accepted_versions FROM endpoint_observations
+        WHERE tls AND leaf_fingerprint_sha256 IS NOT NULL AND accepted_versions IS NOT NULL
+        ORDER BY leaf_fingerprint_sha256, host, port`,
+    ),
+  );
+  const found = new Map<string, [string, PolicyFinding]>();
+  for (const r of rows) {
+    for (const f of policy.evaluateEndpoint({ host: r.host, address: `${r.host}:${r.port}`, acceptedVersions: r.accepted_versions })) {
+      const key = `${r.leaf_fingerprint_sha256} ${f.ruleId}`;
+      if (!found.has(key)) found.set(key, [r.leaf_fingerprint_sha256, f]);
+    }
+  }
+  await upsertFindings(m, [...found.values()], now);
+  return found.size;
 }
 
 function factsOf(r: CertificateRow): CertificateFacts {

@@ -96,6 +96,28 @@ describe.each(['pglite', 'postgresql'] as const)('PolicyService on %s', (databas
     expect((await service.active()).policy.name).toBe('public-tls');
   });
 
+  it('finds weak TLS on endpoints as a finding on the certificate they serve', async () => {
+    const fp = (d: Buffer) => inventoryRow(WEB1, '/x', d).fingerprintSha256!;
+    const observe = (key: string, port: number, leaf: string, versions: string[]) =>
+      ds.query(
+        `INSERT INTO endpoint_observations (observation_key, host, port, tls, chain, leaf_fingerprint_sha256, hostname_match, chain_valid, accepted_versions, probed_at, probed_by)
+         VALUES ($1, '127.0.0.1', $2, true, '[]', $3, true, true, $4, now(), 'test')`,
+        [key, port, leaf, JSON.stringify(versions)],
+      );
+    await observe('old-tls', 8443, fp(der.good), ['TLSv1', 'TLSv1.2']);
+    await observe('modern-tls', 9443, fp(der.sharedA), ['TLSv1.2', 'TLSv1.3']);
+    try {
+      await service.runPass();
+      const tls = (await service.findings({ ruleId: 'tls-1.2' })).items;
+      expect(tls.map((f) => name(f.fingerprintSha256))).toEqual(['good']);
+      expect(tls[0].message).toMatch(/TLSv1\b/);
+    } finally {
+      await ds.query(`DELETE FROM endpoint_observations WHERE observation_key IN ('old-tls', 'modern-tls')`);
+    }
+    await service.runPass();
+    expect((await service.findings({ ruleId: 'tls-1.2' })).total).toBe(0);
+  });
+
   it('blocks issuance of a managed certificate that a blocking rule refuses', async () => {
     const profile = { keyType: 'ec-p256' as const, dnsNames: ['www.example.com'], ipAddresses: [], validityDays: 90, usages: ['tls-server' as const] };
     const notBefore = new Date('2027-06-01T00:00:00Z');
