@@ -398,8 +398,13 @@ describe.each(['pglite', 'postgresql'] as const)('certfleet CLI: issuing CAs, ma
     expect(JSON.stringify(created)).not.toContain('p12 secret 123');
     const subject = await json<AuditEvent[]>(['audit', '--subject', `managed-certificate:${created[0].subjectId}`]);
     // The administrator's actions; the running agent may have been sent the certificate meanwhile
-    // (its job events carry agent and scheduler actors), but nothing follows the removal.
-    expect(subject.filter((e) => e.actor === ADMIN).map((e) => e.action)).toEqual(['managed.created', 'managed.removed']);
+    // (its job events carry agent and scheduler actors), but nothing follows the removal. The bulk
+    // renew-now requests of the previous test name it only if its first job had finished by then.
+    const byAdmin = subject.filter((e) => e.actor === ADMIN).map((e) => e.action);
+    expect(byAdmin[0]).toBe('managed.created');
+    expect(byAdmin.at(-1)).toBe('managed.removed');
+    expect(byAdmin.slice(1, -1).every((a) => a === 'managed.renew-requested')).toBe(true);
+    expect(byAdmin.length).toBeLessThanOrEqual(4);
     expect(subject[0].action).toBe('managed.created');
     expect(subject[subject.length - 1].action).toBe('managed.removed');
     expect(await json<AuditEvent[]>(['audit', '--subject', 'issuing-ca', '--limit', '2'])).toHaveLength(2);
