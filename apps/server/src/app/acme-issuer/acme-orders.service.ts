@@ -9,6 +9,7 @@ import { AcmeIssuer } from './acme-issuer.entity';
 import { AcmeIssuersService } from './acme-issuers.service';
 import { runAcmeOrder, type ChallengeAnswerer } from './acme-order';
 import { AgentChallenges, type SendToAgent } from './agent-challenges';
+import { ariCertId, renewalInfoUrl } from './ari';
 import { dnsAnswerer } from './dns/dns-answerer';
 import { SERVER_CONFIG, ServerConfig } from '../../config/server-config';
 
@@ -116,12 +117,18 @@ export class AcmeOrdersService {
     return withAcmeScope(issuer.directoryTrustPem, async (scope) => {
       try {
         const client = await this.issuers.client(issuer);
-        const result = await runAcmeOrder(client, {
+        const replaces = await this.replaces(client, issuer, managed);
+        const request = {
           csrPem,
           dnsNames: managed.profile.dnsNames,
           ipAddresses: managed.profile.ipAddresses,
           answerer: this.answerer(managed.acmeChallenge!, agentId, jobId),
-          onCleanupError: (error) => this.logger.warn(`job ${jobId}: cleaning up a challenge failed: ${error.message}`),
+          onCleanupError: (error: Error) => this.logger.warn(`job ${jobId}: cleaning up a challenge failed: ${error.message}`),
+        };
+        // RFC 9773 section 5: a certificate already replaced by another order is not named again.
+        const result = await runAcmeOrder(client, { ...request, ...(replaces ? { replaces } : {}) }).catch((err: Error) => {
+          if (!replaces || !scope.lastProblem()?.type.endsWith(':alreadyReplaced')) throw err;
+          return runAcmeOrder(client, request);
         });
         const parts = splitChain(result.fullchainPem, issuer.rootPem);
         const leaf = new X509Certificate(parts.certificatePem);
@@ -141,6 +148,14 @@ export class AcmeOrdersService {
         return { error: `ACME issuer "${issuer.name}": ${failure.message}`, problem: failure.problem, ...(failure.problem?.retryAfter ? { retryAt: failure.problem.retryAfter } : {}) };
       }
     });
+  }
+
+  /** RFC 9773 section 5: the CertID of the certificate this order replaces, when the CA offers ARI. */
+  private async replaces(client: Awaited<ReturnType<AcmeIssuersService['client']>>, issuer: AcmeIssuer, managed: ManagedCertificate): Promise<string | null> {
+    if (!issuer.ariEnabled || !managed.currentSerial) return null;
+    const current = await this.ds.getRepository(AcmeCertificate).findOne({ where: { serial: managed.currentSerial, acmeIssuerId: issuer.id } });
+    if (!current || !(await renewalInfoUrl(client))) return null;
+    return ariCertId(current.certificatePem);
   }
 
   /** Refuses a new order when the last 24 h already hold `max` issuances for this managed certificate. */

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { createPublicKey, randomBytes, X509Certificate, type JsonWebKey } from 'node:crypto';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { CsrRejectedError, verifyCsrFast, type FastVerifiedCsr } from '@certfleet/pki';
@@ -16,6 +16,7 @@ import { AcmeProblem, problemOf } from './acme-problem';
 import type { AcmeDirectory, AuthenticatedRequest } from './acme-request';
 import { ChallengeValidators } from './challenge-validators';
 import { authorizationStatusAt, canStartChallenge, orderStatusAt } from './order-state';
+import { AcmeRenewalInfoService } from './renewal-info.service';
 
 const MAX_IDENTIFIERS = 100;
 /** A pending order and its authorizations must be completed within this time. */
@@ -36,6 +37,7 @@ export class AcmeOrdersService implements OnModuleDestroy {
     @Inject(IssuingCasService) private readonly cas: IssuingCasService,
     @Inject(ManagedCertificatesService) private readonly managed: ManagedCertificatesService,
     @Inject(AuditService) private readonly audit: AuditService,
+    @Optional() @Inject(AcmeRenewalInfoService) private readonly renewalInfo: AcmeRenewalInfoService = new AcmeRenewalInfoService(ds),
   ) {
     this.validators = new ChallengeValidators(config.acme);
   }
@@ -51,13 +53,15 @@ export class AcmeOrdersService implements OnModuleDestroy {
     // The same policy as managed certificates: refuse names it forbids now, not at finalize.
     const violations = checkProfile(this.profileFor(identifiers, 'ec-p256'), this.managed.policy);
     if (violations.length) throw new AcmeProblem('rejectedIdentifier', `the issuance policy refuses this order: ${violations.map((v) => v.message).join('; ')}`);
+    // RFC 9773 section 5: a renewal names the certificate it replaces; it is reflected, not stored.
+    const replaces = await this.renewalInfo.checkReplaces(dir, req.account!.id, payload.replaces, identifiers);
     const expires = new Date(Date.now() + ORDER_LIFETIME_MS);
     const { order, authzs } = await this.ds.transaction(async (m) => {
       const order = await m.getRepository(AcmeOrder).save({ accountId: req.account!.id, issuingCaId: dir.ca.id, status: 'pending', identifiers, expires, error: null, certificateSerial: null });
       const authzs = await m.getRepository(AcmeAuthorization).save(identifiers.map((identifier) => ({ orderId: order.id, accountId: req.account!.id, identifier, status: 'pending' as const, expires, challenges: this.challengesFor(identifier) })));
       return { order, authzs };
     });
-    return { status: 201, body: this.orderView(dir, order, authzs), headers: { Location: dir.order(order.id) } };
+    return { status: 201, body: { ...this.orderView(dir, order, authzs), ...(replaces ? { replaces } : {}) }, headers: { Location: dir.order(order.id) } };
   }
 
   async order(dir: AcmeDirectory, id: string, req: AuthenticatedRequest): Promise<AcmeAnswer> {

@@ -18,7 +18,7 @@ export class AcmeDirectory {
   get directoryUrl(): string {
     return `${this.base}/directory`;
   }
-  url(kind: 'new-nonce' | 'new-account' | 'new-order' | 'revoke-cert' | 'key-change'): string {
+  url(kind: 'new-nonce' | 'new-account' | 'new-order' | 'revoke-cert' | 'key-change' | 'renewal-info'): string {
     return `${this.base}/${kind}`;
   }
   account(id: string): string {

@@ -10,11 +10,12 @@ import { AcmeOrdersService } from './acme-orders.service';
 import { AcmeRequestVerifier } from './acme-request';
 import { AcmeController } from './acme.controller';
 import { NonceStore } from './nonce-store';
+import { AcmeRenewalInfoService } from './renewal-info.service';
 
 /** The RFC 8555 ACME server of the internal issuing CAs. */
 @Module({
   imports: [AuditModule, FleetCaModule, IssuingCasModule, ManagedModule, RevocationModule],
-  providers: [NonceStore, AcmeRequestVerifier, AcmeAccountsService, AcmeOrdersService],
+  providers: [NonceStore, AcmeRequestVerifier, AcmeAccountsService, AcmeRenewalInfoService, AcmeOrdersService],
   controllers: [AcmeController, AcmeAdminController],
 })
 export class AcmeServerModule {}

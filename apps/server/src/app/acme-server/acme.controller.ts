@@ -12,6 +12,7 @@ import { AcmeProblem } from './acme-problem';
 import { AcmeDirectory, AcmeRequestVerifier, type AuthenticatedRequest } from './acme-request';
 import { MAX_JWS_BYTES } from './jws';
 import { NonceStore } from './nonce-store';
+import { AcmeRenewalInfoService } from './renewal-info.service';
 
 type KeyMode = 'kid' | 'jwk' | 'either';
 /** What Express adds to Node's request that is used here. */
@@ -36,6 +37,7 @@ export class AcmeController {
     @Inject(AcmeAccountsService) private readonly accounts: AcmeAccountsService,
     @Inject(AcmeOrdersService) private readonly orders: AcmeOrdersService,
     @Inject(RevocationService) private readonly revocation: RevocationService,
+    @Inject(AcmeRenewalInfoService) private readonly renewal: AcmeRenewalInfoService,
   ) {}
 
   @Get('directory')
@@ -48,6 +50,7 @@ export class AcmeController {
         newOrder: dir.url('new-order'),
         revokeCert: dir.url('revoke-cert'),
         keyChange: dir.url('key-change'),
+        renewalInfo: dir.url('renewal-info'),
         meta: { externalAccountRequired: this.accounts.eabRequired(dir.ca.name), website: this.urls.baseUrl },
       },
     }));
@@ -61,6 +64,12 @@ export class AcmeController {
   @Get('new-nonce')
   getNonce(@Req() req: Request, @Res() res: Response): Promise<void> {
     return this.answer(req, res, async () => ({ status: 204 }));
+  }
+
+  /** RFC 9773: unauthenticated GET of the suggested renewal window of a certificate this CA issued. */
+  @Get('renewal-info/:certId')
+  renewalInfo(@Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.answer(req, res, (dir) => this.renewal.renewalInfo(dir, req.params.certId ?? ''));
   }
 
   @Post('new-account')
