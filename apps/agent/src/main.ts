@@ -11,12 +11,13 @@ const USAGE = `certfleet-agent ${AGENT_VERSION}: certificate discovery and lifec
 
 Usage:
   certfleet-agent enroll --server HOST:PORT --token TOKEN --ca-fingerprint SHA256 [--state-dir DIR] [--config FILE]
-  certfleet-agent run [--config FILE] [--state-dir DIR] [--scan-root PATH]... [--scan-interval SECONDS]
+  certfleet-agent run [--config FILE] [--state-dir DIR] [--scan-root PATH]... [--scan-interval SECONDS] [--probe-endpoints SECONDS]
   certfleet-agent scan [PATH...] [--password P]... [--max-file-size BYTES] [--json]
   certfleet-agent version
 
 Config file: ${'/etc/certfleet/agent.json'} (or --config / CERTFLEET_AGENT_CONFIG), JSON with
-stateDir, scanRoots, passwords, maxFileSize, scanIntervalSeconds, exclude.`;
+stateDir, scanRoots, passwords, maxFileSize, scanIntervalSeconds, exclude, endpointProbeIntervalSeconds
+(0 = off, the default: probe this host's TCP listeners with TLS that often and report them).`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -74,6 +75,7 @@ async function runCommand(args: string[]): Promise<number> {
       'state-dir': { type: 'string' },
       'scan-root': { type: 'string', multiple: true },
       'scan-interval': { type: 'string' },
+      'probe-endpoints': { type: 'string' },
       password: { type: 'string', multiple: true },
       verbose: { type: 'boolean', short: 'v' },
     },
@@ -86,6 +88,11 @@ async function runCommand(args: string[]): Promise<number> {
     const n = Number(values['scan-interval']);
     if (!Number.isInteger(n) || n <= 0) throw new AgentConfigError('--scan-interval must be a positive number of seconds');
     config.scanIntervalSeconds = n;
+  }
+  if (values['probe-endpoints']) {
+    const n = Number(values['probe-endpoints']);
+    if (!Number.isInteger(n) || n < 0) throw new AgentConfigError('--probe-endpoints must be a number of seconds (0: off)');
+    config.endpointProbeIntervalSeconds = n;
   }
   const runner = new AgentRunner(config, stderrLogger(values.verbose ? 'debug' : 'info'));
   runner.start();

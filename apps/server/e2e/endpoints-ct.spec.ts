@@ -63,7 +63,7 @@ describe('endpoints and CT end to end', () => {
     const token = await cli(['token', 'create', '--ttl', '1h'], cliEnv);
     const enrolled = await agentCommand(['enroll', '--server', `localhost:${server.grpcPort}`, '--token', token.stdout.trim(), '--ca-fingerprint', server.fingerprint, '--state-dir', join(work, 'agent')]);
     agentId = /enrolled as agent ([0-9a-f-]{36})/.exec(enrolled.stdout)![1];
-    agent = startAgentProcess(['--state-dir', join(work, 'agent'), '--scan-root', sites, '--scan-interval', '3600']);
+    agent = startAgentProcess(['--state-dir', join(work, 'agent'), '--scan-root', sites, '--scan-interval', '3600', '--probe-endpoints', '3600']);
     const rows = await waitFor(
       () => json<Observation[]>(['endpoints', 'list', '--agent', agentId]).catch(() => [] as Observation[]),
       (list) => list.some((o) => o.port === tls.port && o.linkedFiles.length > 0),

@@ -9,7 +9,9 @@ describe('loadAgentConfig', () => {
 
   it('loads the example shipped in installers/', () => {
     const config = loadAgentConfig(join(__dirname, '../../../../installers/agent.example.json'), {});
-    expect(config).toEqual(AGENT_DEFAULTS);
+    // The shipped example turns endpoint probing on; without a setting it is off.
+    expect(config).toEqual({ ...AGENT_DEFAULTS, endpointProbeIntervalSeconds: 900 });
+    expect(AGENT_DEFAULTS.endpointProbeIntervalSeconds).toBe(0);
   });
 
   it('uses defaults when the default file is absent, and env overrides', () => {

@@ -14,8 +14,9 @@ export interface AgentConfig {
   exclude: string[];
   /**
    * Find the host's TCP listeners, probe them with TLS on loopback and report to the server: after
-   * a scan when at least this many seconds passed since the last round (the first scan always); 0:
-   * never. Absent (configs built in code, e.g. simulated fleets): never; config files default to 900.
+   * a scan when at least this many seconds passed since the last round (the first scan always).
+   * 0 or absent: never. Off unless asked: a probe opens a connection to every listening port, which
+   * a service that serves one connection at a time (some embedded daemons) may feel.
    */
   endpointProbeIntervalSeconds?: number;
 }
@@ -29,7 +30,7 @@ export const AGENT_DEFAULTS: AgentConfig = {
   maxFileSize: 1024 * 1024,
   scanIntervalSeconds: 900,
   exclude: [],
-  endpointProbeIntervalSeconds: 900,
+  endpointProbeIntervalSeconds: 0,
 };
 
 export class AgentConfigError extends Error {}
