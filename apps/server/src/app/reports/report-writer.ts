@@ -16,9 +16,10 @@ export async function writeReport(source: ReportSource, format: ReportFormat, ou
     return !out.destroyed;
   };
   if (!(await write(format === 'csv' ? csvLine(source.columns) : '['))) return -1;
+  const keys = source.columns.map((c, i) => (i === 0 ? '{' : ',') + JSON.stringify(c) + ':');
   for await (const batch of source.batches()) {
     let text = '';
-    for (const cells of batch) text += format === 'csv' ? csvLine(cells) : (rows++ === 0 ? '\n' : ',\n') + jsonRow(source.columns, cells);
+    for (const cells of batch) text += format === 'csv' ? csvLine(cells) : (rows++ === 0 ? '\n' : ',\n') + jsonRow(keys, cells);
     if (format === 'csv') rows += batch.length;
     if (!(await write(text))) return -1;
   }
@@ -26,10 +27,11 @@ export async function writeReport(source: ReportSource, format: ReportFormat, ou
   return rows;
 }
 
-function jsonRow(columns: string[], cells: Cell[]): string {
-  const row: Record<string, Cell> = {};
-  columns.forEach((c, i) => (row[c] = cells[i] ?? null));
-  return JSON.stringify(row);
+/** One object, as JSON.stringify would write it; `keys` are the column names pre-encoded ('{"a":', ',"b":'). */
+function jsonRow(keys: string[], cells: Cell[]): string {
+  let text = '';
+  for (let i = 0; i < keys.length; i++) text += keys[i] + JSON.stringify(cells[i] ?? null);
+  return text + '}';
 }
 
 /** Resolves on 'drain' or 'close', removing both listeners (events.once would leave one behind per wait). */
