@@ -85,6 +85,16 @@ describe('endpoints and CT end to end', () => {
     expect(shown.stdout).toContain('status:    ok');
   });
 
+  it('an agent chosen for a target probes it from its host over its stream, against the trust the server sends', async () => {
+    const target = await json<{ id: string }>(['endpoints', 'add', `localhost:${tls.port}`, '--sni', 'www.endpoint.test', '--agent', agentId, '--probe-from', agentId]);
+    const [listed] = (await json<Array<{ id: string; probedBy: string }>>(['endpoints', 'targets'])).filter((t) => t.id === target.id);
+    expect(listed.probedBy).not.toBe('server');
+    expect(await json(['endpoints', 'probe', target.id])).toEqual({ probed: 1, tls: 1, failed: 0 });
+    const rows = await json<Array<Observation & { host: string; targetId: string }>>(['endpoints', 'list']);
+    // The agent alone trusts only the system roots; with the server's anchors the chain validates.
+    expect(rows.find((o) => o.targetId === target.id)).toMatchObject({ host: 'localhost', probedBy: listed.probedBy, chainValid: true, hostnameMatch: true, linkedFiles: [{ path: join(sites, 'www-fullchain.pem') }] });
+  });
+
   it('the CT monitor flags a logged certificate for a watched domain that certfleet does not know, not the one it knows', async () => {
     const known = new X509Certificate(pki.cases.good.leaf.raw); // in the agent's inventory
     const unknown = pki.cases.wrongHost.leaf; // elsewhere.example: watched below, known nowhere

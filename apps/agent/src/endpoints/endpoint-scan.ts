@@ -2,7 +2,7 @@
 // for the server. Non-TLS ports fail fast (the peer answers the ClientHello with something that
 // is not TLS) or at the short per-port deadline.
 import type { AgentMessage } from '@certfleet/proto';
-import { probeEndpoint } from '@certfleet/pki';
+import { EndpointProbe, probeEndpoint } from '@certfleet/pki';
 import { findListeners, Listener, probeAddress } from './listeners';
 
 export type EndpointReport = Extract<NonNullable<AgentMessage['payload']>, { $case: 'endpointReport' }>['value'];
@@ -32,11 +32,16 @@ export async function scanEndpoints(options: EndpointScanOptions = {}): Promise<
 
 async function probeListener(listener: Listener, timeoutMs: number): Promise<ListenerProbe> {
   const probe = await probeEndpoint({ host: probeAddress(listener), port: listener.port, timeoutMs, testVersions: true });
+  return toListenerProbe(probe, listener.process ?? '');
+}
+
+/** A probe result as the agent contract carries it (the chain as DER). */
+export function toListenerProbe(probe: EndpointProbe, process: string): ListenerProbe {
   return {
     host: probe.host,
     port: probe.port,
     serverName: probe.serverName ?? '',
-    process: listener.process ?? '',
+    process,
     tls: probe.tls,
     error: probe.error ?? '',
     protocol: probe.protocol ?? '',

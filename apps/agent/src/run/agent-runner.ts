@@ -1,5 +1,6 @@
 import { scanPaths } from '../discovery';
 import { scanEndpoints } from '../endpoints/endpoint-scan';
+import { EndpointProbeRequest, probeTargets } from '../endpoints/target-probes';
 import { AgentConfig } from '../config/agent-config';
 import { toInventoryItems } from '../inventory/inventory-items';
 import { InventoryTracker } from '../inventory/inventory-tracker';
@@ -103,7 +104,11 @@ export class AgentRunner {
   }
 
   private newSession(identity: AgentIdentity): AgentSession {
-    return new AgentSession(identity, this.outbox, this.tracker, this.log, { onScanRequested: () => void this.scanNow(), jobs: this.jobs });
+    return new AgentSession(identity, this.outbox, this.tracker, this.log, {
+      onScanRequested: () => void this.scanNow(),
+      onEndpointProbe: (request) => void this.probeTargets(request),
+      jobs: this.jobs,
+    });
   }
 
   /** Runs a scan now; a request during a scan runs one more right after it. */
@@ -163,6 +168,17 @@ export class AgentRunner {
       this.probing = true;
       this.lastProbeAt = Date.now();
       void this.probeEndpoints().finally(() => (this.probing = false));
+    }
+  }
+
+  /** Targets the server assigned to this agent, probed from here and answered on the stream. */
+  private async probeTargets(request: EndpointProbeRequest): Promise<void> {
+    try {
+      const answer = await probeTargets(request);
+      this.log('info', `endpoints: probed ${answer.results.length} target(s) for the server, ${answer.results.filter((r) => r.probe.tls).length} with a TLS handshake`);
+      this.session.sendEndpointProbeResults(answer);
+    } catch (err) {
+      this.log('warn', `endpoint target probe failed: ${(err as Error).message}`);
     }
   }
 

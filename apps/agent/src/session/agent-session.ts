@@ -5,16 +5,20 @@ import { collectHostFacts } from '../host/host-facts';
 import { InventoryTracker } from '../inventory/inventory-tracker';
 import { Outbox } from '../inventory/outbox';
 import type { EndpointReport } from '../endpoints/endpoint-scan';
+import type { EndpointProbeRequest } from '../endpoints/target-probes';
 import { Logger } from '../log';
 import { AgentIdentity } from '../state/identity';
 import { backoffDelayMs } from './backoff';
 import { channelCredentials, targetNameOptions } from './server-trust';
 
 type Stream = ClientDuplexStream<AgentMessage, ServerMessage>;
+type EndpointProbeResults = Extract<NonNullable<AgentMessage['payload']>, { $case: 'endpointProbeResults' }>['value'];
 
 export interface SessionEvents {
   /** The server asked for a scan now. */
   onScanRequested(): void;
+  /** The server asked for endpoint targets to be probed from this host. */
+  onEndpointProbe?(request: EndpointProbeRequest): void;
   /** Runs certificate jobs; the session feeds it the server's job messages. */
   jobs?: Pick<JobRunner, 'resume' | 'onJob' | 'onCertificate' | 'onRejected' | 'onResultAck'> & Partial<Pick<JobRunner, 'onChallenge' | 'onChallengeCleanup'>>;
 }
@@ -122,6 +126,8 @@ export class AgentSession {
         return this.events.jobs?.onChallenge?.(p.value);
       case 'jobChallengeCleanup':
         return this.events.jobs?.onChallengeCleanup?.(p.value);
+      case 'endpointProbe':
+        return this.events.onEndpointProbe?.(p.value);
     }
   }
 
@@ -160,6 +166,11 @@ export class AgentSession {
   sendEndpointReport(report: EndpointReport): void {
     this.endpointReport = report;
     this.send({ payload: { $case: 'endpointReport', value: report } });
+  }
+
+  /** Answers go out only on the stream that asked: after a reconnect the server no longer waits for them. */
+  sendEndpointProbeResults(results: EndpointProbeResults): void {
+    this.send({ payload: { $case: 'endpointProbeResults', value: results } });
   }
 
   sendJobChallengeReady(msg: JobChallengeReady): void {

@@ -3,9 +3,10 @@ import { onePositional, parseCommandArgs, usageError } from './cli-args';
 import { shortDate, shortTime, table } from './format';
 
 export const ENDPOINTS_USAGE = `usage:
-  certfleet endpoints add HOST:PORT [--sni NAME] [--agent ID|HOSTNAME] [--json]
-        probed by the server on a schedule; --agent names the host's agent, so the served
-        certificate is linked to the file it came from.
+  certfleet endpoints add HOST:PORT [--sni NAME] [--agent ID|HOSTNAME] [--probe-from ID|HOSTNAME] [--json]
+        probed on a schedule by the server, or with --probe-from by that agent (endpoints only
+        its network reaches); --agent names the host's agent, so the served certificate is
+        linked to the file it came from.
   certfleet endpoints list [--agent ID|HOSTNAME] [--json]    latest observations (--agent: the
         listeners that agent found on its host)
   certfleet endpoints targets [--json]
@@ -43,6 +44,8 @@ interface TargetRow {
   port: number;
   serverName: string;
   hostAgentId: string | null;
+  probeAgentId: string | null;
+  probedBy: string;
   nextProbeAt: string;
 }
 
@@ -79,10 +82,11 @@ export function parseAddress(text: string): { host: string; port: number; server
 }
 
 async function add(args: string[], api: () => ApiSettings): Promise<number> {
-  const { values, positionals } = parseCommandArgs({ args, allowPositionals: true, options: { sni: { type: 'string' }, agent: { type: 'string' }, json: { type: 'boolean' } } }, ENDPOINTS_USAGE);
+  const { values, positionals } = parseCommandArgs({ args, allowPositionals: true, options: { sni: { type: 'string' }, agent: { type: 'string' }, 'probe-from': { type: 'string' }, json: { type: 'boolean' } } }, ENDPOINTS_USAGE);
   const address = parseAddress(onePositional(positionals, 'HOST:PORT', ENDPOINTS_USAGE));
   const target = await callApi<TargetRow>(api(), 'POST', '/api/v1/endpoints/targets', {
     host: address.host, port: address.port, serverName: values.sni ?? address.serverName, ...(values.agent ? { agent: values.agent } : {}),
+    ...(values['probe-from'] ? { probeFrom: values['probe-from'] } : {}),
   });
   if (values.json) console.log(JSON.stringify(target, null, 2));
   else console.log(`added ${describe(target)} (id ${target.id}); "certfleet endpoints probe ${target.id}" probes it now`);
@@ -121,7 +125,7 @@ async function targets(args: string[], api: () => ApiSettings): Promise<number> 
   const { values } = parseCommandArgs({ args, options: { json: { type: 'boolean' } } }, ENDPOINTS_USAGE);
   const rows = await callApi<TargetRow[]>(api(), 'GET', '/api/v1/endpoints/targets');
   if (values.json) console.log(JSON.stringify(rows, null, 2));
-  else console.log(rows.length ? table(['ID', 'ENDPOINT', 'NEXT PROBE'], rows.map((t) => [t.id, describe(t), shortTime(t.nextProbeAt)])) : 'no targets');
+  else console.log(rows.length ? table(['ID', 'ENDPOINT', 'PROBED BY', 'NEXT PROBE'], rows.map((t) => [t.id, describe(t), t.probedBy, shortTime(t.nextProbeAt)])) : 'no targets');
   return 0;
 }
 

@@ -9,6 +9,8 @@ export interface TargetInput {
   serverName: string;
   /** Agent id or hostname of the host that serves it. */
   agent?: string;
+  /** Agent id or hostname of the agent that probes it from its network (default: the server). */
+  probeFrom?: string;
 }
 
 const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?$/;
@@ -29,7 +31,12 @@ export function parseTarget(body: unknown): TargetInput {
   if (typeof serverName !== 'string' || (serverName !== '' && !HOSTNAME.test(serverName))) throw new BadRequestException(`serverName must be a DNS name, got ${JSON.stringify(input.serverName)}`);
   const agent = input.agent;
   if (agent !== undefined && agent !== null && (typeof agent !== 'string' || !agent)) throw new BadRequestException('agent must be an agent id or hostname');
-  return { host: host.toLowerCase(), port, serverName: serverName.toLowerCase().replace(/\.$/, ''), agent: (agent as string | undefined) ?? undefined };
+  const probeFrom = input.probeFrom;
+  if (probeFrom !== undefined && probeFrom !== null && (typeof probeFrom !== 'string' || !probeFrom)) throw new BadRequestException('probeFrom must be an agent id or hostname');
+  return {
+    host: host.toLowerCase(), port, serverName: serverName.toLowerCase().replace(/\.$/, ''), agent: (agent as string | undefined) ?? undefined,
+    probeFrom: (probeFrom as string | undefined) ?? undefined,
+  };
 }
 
 export const isUuid = (value: string): boolean => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);

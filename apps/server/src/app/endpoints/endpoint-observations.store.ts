@@ -74,7 +74,7 @@ export class EndpointObservationsStore {
     return this.withLinks(rows);
   }
 
-  // Same host: the probing agent, or the agent the target names as its host.
+  // Same host: the agent the target names as its host, else the agent that probed (its own listener).
   private async withLinks(rows: EndpointObservation[]): Promise<ObservationView[]> {
     const keys = rows.map((r) => r.observationKey);
     if (!keys.length) return [];
@@ -82,7 +82,7 @@ export class EndpointObservationsStore {
       await this.ds.query(
         `SELECT o.observation_key, i.agent_id, a.hostname, i.path FROM endpoint_observations o
          LEFT JOIN endpoint_targets t ON t.id = o.target_id
-         JOIN inventory_items i ON i.kind = 'certificate' AND i.fingerprint_sha256 = o.leaf_fingerprint_sha256 AND i.agent_id = COALESCE(o.agent_id, t.host_agent_id)
+         JOIN inventory_items i ON i.kind = 'certificate' AND i.fingerprint_sha256 = o.leaf_fingerprint_sha256 AND i.agent_id = COALESCE(t.host_agent_id, o.agent_id)
          JOIN agents a ON a.id = i.agent_id
          WHERE o.observation_key = ANY($1) ORDER BY i.path`,
         [keys],

@@ -1,7 +1,7 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { Agent } from '../agents/agent.entity';
 
-/** A host:port (with SNI) the server probes on a schedule. */
+/** A host:port (with SNI) probed on a schedule, by the server or by an agent chosen for it. */
 @Entity('endpoint_targets')
 @Index('uq_endpoint_targets_address', ['host', 'port', 'serverName'], { unique: true })
 @Index('idx_endpoint_targets_next_probe', ['nextProbeAt'])
@@ -26,6 +26,14 @@ export class EndpointTarget {
   @ManyToOne(() => Agent, { onDelete: 'SET NULL' })
   @JoinColumn({ name: 'host_agent_id' })
   hostAgent?: Agent;
+
+  /** The agent that probes this endpoint from its network; null when the server probes it. */
+  @Column({ type: 'uuid', name: 'probe_agent_id', nullable: true })
+  probeAgentId!: string | null;
+
+  @ManyToOne(() => Agent, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'probe_agent_id' })
+  probeAgent?: Agent;
 
   @Column({ type: 'timestamptz', name: 'created_at' })
   createdAt!: Date;

@@ -3,13 +3,14 @@ import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiQuer
 import { parseTarget } from './endpoint-input';
 import type { EndpointTarget } from './endpoint-target.entity';
 import type { ObservationView } from './endpoint-observations.store';
-import { EndpointsService, ProbeRun } from './endpoints.service';
+import { EndpointsService, ProbeRun, TargetView } from './endpoints.service';
 
 class TargetInputDto {
   @ApiProperty({ description: 'DNS name or IP; "host:port" also accepted when port is absent' }) host!: string;
   @ApiPropertyOptional() port?: number;
   @ApiPropertyOptional({ description: 'SNI and the name the certificate must match' }) serverName?: string;
   @ApiPropertyOptional({ description: 'Agent id or hostname of the host serving it (links the served certificate to its file)' }) agent?: string;
+  @ApiPropertyOptional({ description: 'Agent id or hostname of the agent that probes it from its network; the server probes it when absent' }) probeFrom?: string;
 }
 
 class ProbeRequestDto {
@@ -37,7 +38,7 @@ export class EndpointsController {
   }
 
   @Get('targets')
-  targets(): Promise<EndpointTarget[]> {
+  targets(): Promise<TargetView[]> {
     return this.endpoints.listTargets();
   }
 

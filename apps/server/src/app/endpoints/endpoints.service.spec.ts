@@ -10,6 +10,7 @@ import { loadServerConfig } from '../../config/server-config';
 import { openTestDataSource } from '../../database/test-database';
 import { Agent } from '../agents/agent.entity';
 import { InventoryItem } from '../inventory/inventory-item.entity';
+import { probeTargets } from '../../../../agent/src/endpoints/target-probes';
 import { listenerProbes } from './agent-endpoint-report';
 import { parseTarget } from './endpoint-input';
 import { EndpointTarget } from './endpoint-target.entity';
@@ -121,12 +122,46 @@ describe.each(['pglite', 'postgresql'] as const)('EndpointsService on %s', (data
     expect(() => listenerProbes({ probedAt: new Date(), listeners: [{ ...listener, ocspStatus: 'fine' }] })).toThrow('unknown OCSP status');
   });
 
+  it('a target assigned to an agent is probed by that agent, claimed only while it is connected here, and its answers are checked', async () => {
+    const connected = new Set<string>();
+    const sent: string[] = [];
+    // The agent's own probe code answers what the server sends, as its session would.
+    service.attachDelivery({
+      connected: () => [...connected],
+      send: (agentId, message) => {
+        if (!connected.has(agentId) || message.payload?.$case !== 'endpointProbe') return false;
+        sent.push(agentId);
+        void probeTargets(message.payload.value).then((answer) => service.onAgentProbeResults(agentId, answer));
+        return true;
+      },
+    });
+    const target = await service.addTarget(parseTarget({ host: 'localhost', port: good, serverName: 'www.endpoint.test', agent: 'web-01', probeFrom: 'web-01' }));
+    expect((await service.listTargets()).find((t) => t.id === target.id)).toMatchObject({ probeAgentId: WEB1, probedBy: 'web-01' });
+    const later = new Date(Date.now() + 3_600_000);
+    // web-01 is not connected: its target stays due, and asking for it by id says why.
+    expect(await service.runPass(later)).toMatchObject({ probed: 2 }); // the server's own two targets
+    await expect(service.probeNow(target.id)).rejects.toThrow(ConflictException);
+    expect(sent).toEqual([]);
+    connected.add(WEB1);
+    expect(await service.runPass(later)).toEqual({ probed: 1, tls: 1, failed: 0 });
+    expect(sent).toEqual([WEB1]);
+    const [row] = await service.observations({ targetId: target.id });
+    // Validated by the agent against the anchors the server sent; stored under the target's address.
+    expect(row).toMatchObject({ agentId: WEB1, probedBy: 'web-01', host: 'localhost', port: good, serverName: 'www.endpoint.test', chainValid: true, hostnameMatch: true });
+    expect(row.linkedFiles).toEqual([{ agentId: WEB1, hostname: 'web-01', path: '/etc/nginx/tls/www.pem' }]);
+    // Answers nobody asked for are refused.
+    expect(() => service.onAgentProbeResults(WEB1, { requestId: 'made-up', results: [] })).toThrow('no endpoint probe request');
+    await service.removeTarget(target.id);
+  });
+
   it('refuses bad and duplicate targets with a clear error and stores nothing', async () => {
     const before = await ds.getRepository(EndpointTarget).count();
     expect(() => parseTarget({ host: 'bad host', port: 443 })).toThrow(BadRequestException);
     expect(() => parseTarget({ host: 'a.example', port: 70000 })).toThrow('port must be an integer 1-65535');
     await expect(service.addTarget(parseTarget({ host: '127.0.0.1', port: good, serverName: 'www.endpoint.test' }))).rejects.toThrow(ConflictException);
     await expect(service.addTarget(parseTarget({ host: 'x.example', port: 443, agent: 'nobody' }))).rejects.toThrow('no agent nobody');
+    await expect(service.addTarget(parseTarget({ host: 'x.example', port: 443, probeFrom: 'nobody' }))).rejects.toThrow('no agent nobody');
+    expect(() => parseTarget({ host: 'x.example', port: 443, probeFrom: 7 })).toThrow('probeFrom must be an agent id or hostname');
     expect(await ds.getRepository(EndpointTarget).count()).toBe(before);
   });
 });

@@ -6,6 +6,7 @@ import { SERVER_CONFIG, ServerConfig } from '../../config/server-config';
 import { queryRows } from '../../database/query-rows';
 import { Agent } from '../agents/agent.entity';
 import { forEachLimited } from '../inventory/bounded-concurrency';
+import { AGENT_PROBE_BATCH, AgentDelivery, AgentProbes, EndpointProbeResultsMessage } from './agent-probes';
 import { isUuid, TargetInput } from './endpoint-input';
 import { EndpointObservation } from './endpoint-observation.entity';
 import { EndpointObservationsStore, ObservationView, toObservation } from './endpoint-observations.store';
@@ -20,6 +21,8 @@ export interface ProbeRun {
   tls: number;
   failed: number;
 }
+
+export type TargetView = EndpointTarget & { probedBy: string };
 
 /** What an agent reports about one listener on its host. */
 export interface AgentListenerProbe {
@@ -39,6 +42,7 @@ export class EndpointsService implements OnApplicationBootstrap, BeforeApplicati
   private timer?: NodeJS.Timeout;
   private running: Promise<unknown> = Promise.resolve();
   private stopped = false;
+  private readonly agentProbes = new AgentProbes();
 
   constructor(
     @Inject(DataSource) private readonly ds: DataSource,
@@ -54,20 +58,37 @@ export class EndpointsService implements OnApplicationBootstrap, BeforeApplicati
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.agentProbes.abandonAll();
     await this.running;
+  }
+
+  /** The gRPC side: how to reach agents connected to this replica (targets they probe). */
+  attachDelivery(delivery: AgentDelivery): void {
+    this.agentProbes.attach(delivery);
+  }
+
+  /** An agent's answer to an EndpointProbeRequest; throws when it does not fit what was asked. */
+  onAgentProbeResults(agentId: string, msg: EndpointProbeResultsMessage): void {
+    this.agentProbes.onResults(agentId, msg);
   }
 
   async addTarget(input: TargetInput, now = new Date()): Promise<EndpointTarget> {
     const hostAgentId = input.agent ? (await this.resolveAgent(input.agent)).id : null;
+    const probeAgentId = input.probeFrom ? (await this.resolveAgent(input.probeFrom)).id : null;
     const repository = this.ds.getRepository(EndpointTarget);
     if (await repository.existsBy({ host: input.host, port: input.port, serverName: input.serverName })) {
       throw new ConflictException(`${describe(input)} is already a target`);
     }
-    return repository.save(repository.create({ ...input, hostAgentId, createdAt: now, nextProbeAt: now }));
+    const { host, port, serverName } = input;
+    return repository.save(repository.create({ host, port, serverName, hostAgentId, probeAgentId, createdAt: now, nextProbeAt: now }));
   }
 
-  listTargets(): Promise<EndpointTarget[]> {
-    return this.ds.getRepository(EndpointTarget).find({ order: { host: 'ASC', port: 'ASC', serverName: 'ASC' } });
+  /** Targets, each with who probes it: "server" or the agent's hostname. */
+  async listTargets(): Promise<TargetView[]> {
+    const targets = await this.ds.getRepository(EndpointTarget).find({ order: { host: 'ASC', port: 'ASC', serverName: 'ASC' } });
+    const ids = [...new Set(targets.map((t) => t.probeAgentId).filter((id): id is string => Boolean(id)))];
+    const names = new Map((ids.length ? await this.ds.getRepository(Agent).find({ select: { id: true, hostname: true }, where: { id: In(ids) } }) : []).map((a) => [a.id, a.hostname]));
+    return targets.map((t) => ({ ...t, probedBy: t.probeAgentId ? (names.get(t.probeAgentId) ?? t.probeAgentId) : 'server' }));
   }
 
   async removeTarget(id: string): Promise<void> {
@@ -86,22 +107,35 @@ export class EndpointsService implements OnApplicationBootstrap, BeforeApplicati
     return this.store.list({ agentId: (await this.resolveAgent(agent)).id });
   }
 
-  /** Probes now: one target (id), or every target. */
+  /**
+   * Probes now: one target (id), or every target. Targets an agent probes are asked of it if it is
+   * connected to this replica; one it cannot be asked is refused when named, skipped otherwise.
+   */
   async probeNow(targetId?: string, now = new Date()): Promise<ProbeRun> {
-    const targets = targetId ? [await this.findTarget(targetId)] : await this.listTargets();
+    const connected = new Set(this.agentProbes.connected());
+    let targets = targetId ? [await this.findTarget(targetId)] : await this.listTargets();
+    if (targetId && targets[0].probeAgentId && !connected.has(targets[0].probeAgentId)) {
+      throw new ConflictException(`the agent that probes ${describe(targets[0])} is not connected to this server; the target is probed when it connects`);
+    }
+    targets = targets.filter((t) => !t.probeAgentId || connected.has(t.probeAgentId));
     const run = await this.probe(targets, now);
     await this.ds.getRepository(EndpointTarget).update(targets.map((t) => t.id), { nextProbeAt: this.nextProbeAt(now) });
     return run;
   }
 
-  /** One background pass: the targets due, claimed so that another replica does not probe them too. */
+  /**
+   * One background pass: the targets due, claimed so that another replica does not probe them too.
+   * A target an agent probes is claimed only by the replica that agent is connected to; while the
+   * agent is away it stays due.
+   */
   async runPass(now = new Date()): Promise<ProbeRun> {
     const claimed = queryRows<{ id: string }>(
       await this.ds.query(
         `UPDATE endpoint_targets SET next_probe_at = $2 WHERE id IN (
-           SELECT id FROM endpoint_targets WHERE next_probe_at <= $1 ORDER BY next_probe_at LIMIT ${PASS_LIMIT} FOR UPDATE SKIP LOCKED)
+           SELECT id FROM endpoint_targets WHERE next_probe_at <= $1 AND (probe_agent_id IS NULL OR probe_agent_id::text = ANY($3::text[]))
+           ORDER BY next_probe_at LIMIT ${PASS_LIMIT} FOR UPDATE SKIP LOCKED)
          RETURNING id`,
-        [now, this.nextProbeAt(now)],
+        [now, this.nextProbeAt(now), this.agentProbes.connected()],
       ),
     );
     if (!claimed.length) return { probed: 0, tls: 0, failed: 0 };
@@ -122,8 +156,9 @@ export class EndpointsService implements OnApplicationBootstrap, BeforeApplicati
 
   private async probe(targets: EndpointTarget[], now: Date): Promise<ProbeRun> {
     const roots = this.trustAnchors();
+    const byServer = targets.filter((t) => !t.probeAgentId);
     const rows = await forEachLimited(
-      targets,
+      byServer,
       this.config.endpoints.concurrency,
       async (target) => {
         const probe = await probeEndpoint({ host: target.host, port: target.port, serverName: target.serverName || undefined, timeoutMs: PROBE_TIMEOUT_MS, trust: { roots }, testVersions: true, now });
@@ -131,9 +166,34 @@ export class EndpointsService implements OnApplicationBootstrap, BeforeApplicati
       },
       () => this.stopped,
     );
+    const unanswered = await this.probeThroughAgents(targets.filter((t) => t.probeAgentId), roots, now, rows);
     await this.store.save(rows);
     const tls = rows.filter((row) => row.tls).length;
-    return { probed: rows.length, tls, failed: rows.length - tls };
+    return { probed: rows.length + unanswered, tls, failed: rows.length + unanswered - tls };
+  }
+
+  // Each agent gets its targets in batches; returns how many got no answer (nothing is stored for them).
+  private async probeThroughAgents(targets: EndpointTarget[], roots: string[], now: Date, rows: EndpointObservation[]): Promise<number> {
+    const byAgent = new Map<string, EndpointTarget[]>();
+    for (const t of targets) byAgent.set(t.probeAgentId!, [...(byAgent.get(t.probeAgentId!) ?? []), t]);
+    const agents = await this.ds.getRepository(Agent).findBy({ id: In([...byAgent.keys()]) });
+    let unanswered = 0;
+    await Promise.all(
+      agents.map(async (agent) => {
+        const list = byAgent.get(agent.id)!;
+        for (let i = 0; i < list.length && !this.stopped; i += AGENT_PROBE_BATCH) {
+          const batch = list.slice(i, i + AGENT_PROBE_BATCH);
+          const outcome = await this.agentProbes.request(agent.id, batch, roots, agentProbeTimeoutMs(batch.length));
+          for (const target of batch) {
+            const probe = outcome?.get(target.id);
+            if (probe) rows.push(toObservation(probe, { targetId: target.id, agentId: agent.id, probedBy: agent.hostname }, now));
+            else unanswered++;
+          }
+          if (!outcome) this.logger.warn(`agent ${agent.hostname} did not answer the probe of ${batch.length} endpoint target(s); they are probed again at the next interval`);
+        }
+      }),
+    );
+    return unanswered;
   }
 
   // Extra anchors from the configured PEM file (the probe adds the system roots).
@@ -172,5 +232,8 @@ export class EndpointsService implements OnApplicationBootstrap, BeforeApplicati
     this.timer.unref();
   }
 }
+
+// The agent probes 8 at a time, each handshake (and one per protocol version) up to 5 s.
+const agentProbeTimeoutMs = (count: number) => 15_000 + Math.ceil(count / 8) * 5 * PROBE_TIMEOUT_MS;
 
 const describe = (t: { host: string; port: number; serverName: string }) => `${t.host}:${t.port}${t.serverName ? ` (SNI ${t.serverName})` : ''}`;

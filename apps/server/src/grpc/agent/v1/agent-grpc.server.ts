@@ -36,14 +36,14 @@ export class AgentGrpcServer implements OnApplicationBootstrap, OnApplicationShu
     @Inject(ManagedCertificatesService) private readonly managed: ManagedCertificatesService,
     @Inject(EndpointsService) private readonly endpoints: EndpointsService,
   ) {
-    this.jobs.attachDelivery({
-      send: (agentId, message) => {
-        const session = this.sessions.get(agentId);
-        if (!session?.ready) return false;
-        session.send(message);
-        return true;
-      },
-    });
+    const send = (agentId: string, message: ServerMessage): boolean => {
+      const session = this.sessions.get(agentId);
+      if (!session?.ready) return false;
+      session.send(message);
+      return true;
+    };
+    this.jobs.attachDelivery({ send });
+    this.endpoints.attachDelivery({ send, connected: () => this.sessions.readyAgentIds() });
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -18,7 +18,7 @@ export interface SessionDeps {
   heartbeatIntervalSeconds: number;
   registry: AgentSessionRegistry;
   /** Stores agents' TLS listener reports. */
-  endpoints?: Pick<EndpointsService, 'recordAgentListeners'>;
+  endpoints?: Pick<EndpointsService, 'recordAgentListeners' | 'onAgentProbeResults'>;
 }
 
 type Stream = ServerDuplexStream<AgentMessage, ServerMessage>;
@@ -39,6 +39,11 @@ export class AgentSessionRegistry {
 
   get(agentId: string): AgentSession | undefined {
     return this.sessions.get(agentId);
+  }
+
+  /** Agents whose session has been greeted (can be sent messages). */
+  readyAgentIds(): string[] {
+    return [...this.sessions].filter(([, session]) => session.ready).map(([agentId]) => agentId);
   }
 
   get size(): number {
@@ -147,6 +152,13 @@ export class AgentSession {
           await this.deps.endpoints?.recordAgentListeners(agentId, listenerProbes(p.value));
         } catch (err) {
           AgentSession.logger.warn(`endpoint report from agent ${agentId} refused: ${(err as Error).message}`);
+        }
+        return;
+      case 'endpointProbeResults':
+        try {
+          this.deps.endpoints?.onAgentProbeResults(agentId, p.value);
+        } catch (err) {
+          AgentSession.logger.warn(`endpoint probe results from agent ${agentId} refused: ${(err as Error).message}`);
         }
         return;
       case 'report': {

@@ -21,7 +21,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../../google/protobuf/timestamp";
-import { EndpointReport } from "./endpoints";
+import { EndpointProbeRequest, EndpointProbeResults, EndpointReport } from "./endpoints";
 import { HostFacts } from "./host";
 import { InventoryReport } from "./inventory";
 import {
@@ -60,6 +60,7 @@ export interface AgentMessage {
     | //
     /** Fields 50-59: TLS endpoint monitoring. */
     { $case: "endpointReport"; value: EndpointReport }
+    | { $case: "endpointProbeResults"; value: EndpointProbeResults }
     | undefined;
 }
 
@@ -74,6 +75,9 @@ export interface ServerMessage {
     | { $case: "jobResultAck"; value: JobResultAck }
     | { $case: "jobChallenge"; value: JobChallenge }
     | { $case: "jobChallengeCleanup"; value: JobChallengeCleanup }
+    | //
+    /** Fields 50-59: TLS endpoint monitoring. */
+    { $case: "endpointProbe"; value: EndpointProbeRequest }
     | undefined;
 }
 
@@ -306,6 +310,9 @@ export const AgentMessage: MessageFns<AgentMessage> = {
       case "endpointReport":
         EndpointReport.encode(message.payload.value, writer.uint32(402).fork()).join();
         break;
+      case "endpointProbeResults":
+        EndpointProbeResults.encode(message.payload.value, writer.uint32(410).fork()).join();
+        break;
     }
     return writer;
   },
@@ -379,6 +386,17 @@ export const AgentMessage: MessageFns<AgentMessage> = {
             message.payload = { $case: "endpointReport", value: EndpointReport.decode(reader, reader.uint32()) };
             continue;
           }
+          case 51: {
+            if (tag !== 410) {
+              break;
+            }
+
+            message.payload = {
+              $case: "endpointProbeResults",
+              value: EndpointProbeResults.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -415,6 +433,10 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         ? { $case: "endpointReport", value: EndpointReport.fromJSON(object.endpointReport) }
         : isSet(object.endpoint_report)
         ? { $case: "endpointReport", value: EndpointReport.fromJSON(object.endpoint_report) }
+        : isSet(object.endpointProbeResults)
+        ? { $case: "endpointProbeResults", value: EndpointProbeResults.fromJSON(object.endpointProbeResults) }
+        : isSet(object.endpoint_probe_results)
+        ? { $case: "endpointProbeResults", value: EndpointProbeResults.fromJSON(object.endpoint_probe_results) }
         : undefined,
     };
   },
@@ -435,6 +457,8 @@ export const AgentMessage: MessageFns<AgentMessage> = {
       obj.jobChallengeReady = JobChallengeReady.toJSON(message.payload.value);
     } else if (message.payload?.$case === "endpointReport") {
       obj.endpointReport = EndpointReport.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "endpointProbeResults") {
+      obj.endpointProbeResults = EndpointProbeResults.toJSON(message.payload.value);
     }
     return obj;
   },
@@ -487,6 +511,15 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         }
         break;
       }
+      case "endpointProbeResults": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = {
+            $case: "endpointProbeResults",
+            value: EndpointProbeResults.fromPartial(object.payload.value),
+          };
+        }
+        break;
+      }
     }
     return message;
   },
@@ -525,6 +558,9 @@ export const ServerMessage: MessageFns<ServerMessage> = {
         break;
       case "jobChallengeCleanup":
         JobChallengeCleanup.encode(message.payload.value, writer.uint32(330).fork()).join();
+        break;
+      case "endpointProbe":
+        EndpointProbeRequest.encode(message.payload.value, writer.uint32(402).fork()).join();
         break;
     }
     return writer;
@@ -618,6 +654,14 @@ export const ServerMessage: MessageFns<ServerMessage> = {
             };
             continue;
           }
+          case 50: {
+            if (tag !== 402) {
+              break;
+            }
+
+            message.payload = { $case: "endpointProbe", value: EndpointProbeRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -660,6 +704,10 @@ export const ServerMessage: MessageFns<ServerMessage> = {
         ? { $case: "jobChallengeCleanup", value: JobChallengeCleanup.fromJSON(object.jobChallengeCleanup) }
         : isSet(object.job_challenge_cleanup)
         ? { $case: "jobChallengeCleanup", value: JobChallengeCleanup.fromJSON(object.job_challenge_cleanup) }
+        : isSet(object.endpointProbe)
+        ? { $case: "endpointProbe", value: EndpointProbeRequest.fromJSON(object.endpointProbe) }
+        : isSet(object.endpoint_probe)
+        ? { $case: "endpointProbe", value: EndpointProbeRequest.fromJSON(object.endpoint_probe) }
         : undefined,
     };
   },
@@ -684,6 +732,8 @@ export const ServerMessage: MessageFns<ServerMessage> = {
       obj.jobChallenge = JobChallenge.toJSON(message.payload.value);
     } else if (message.payload?.$case === "jobChallengeCleanup") {
       obj.jobChallengeCleanup = JobChallengeCleanup.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "endpointProbe") {
+      obj.endpointProbe = EndpointProbeRequest.toJSON(message.payload.value);
     }
     return obj;
   },
@@ -748,6 +798,12 @@ export const ServerMessage: MessageFns<ServerMessage> = {
             $case: "jobChallengeCleanup",
             value: JobChallengeCleanup.fromPartial(object.payload.value),
           };
+        }
+        break;
+      }
+      case "endpointProbe": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "endpointProbe", value: EndpointProbeRequest.fromPartial(object.payload.value) };
         }
         break;
       }

@@ -45,6 +45,35 @@ export interface ListenerProbe {
   acceptedVersions: string[];
 }
 
+/**
+ * The server asks an agent to probe targets an administrator assigned to it: endpoints reachable
+ * only from that agent's network. The agent answers with EndpointProbeResults for the same request.
+ */
+export interface EndpointProbeRequest {
+  requestId: string;
+  targets: EndpointProbeTarget[];
+  /** Trust anchors (PEM) added to the host's system roots when validating the served chains. */
+  trustRootsPem: string[];
+}
+
+export interface EndpointProbeTarget {
+  targetId: string;
+  host: string;
+  port: number;
+  /** SNI and the name the certificate must match; "" to check the host. */
+  serverName: string;
+}
+
+export interface EndpointProbeResults {
+  requestId: string;
+  results: TargetProbe[];
+}
+
+export interface TargetProbe {
+  targetId: string;
+  probe: ListenerProbe | undefined;
+}
+
 function createBaseEndpointReport(): EndpointReport {
   return { probedAt: undefined, listeners: [] };
 }
@@ -471,6 +500,422 @@ export const ListenerProbe: MessageFns<ListenerProbe> = {
     message.chainError = object.chainError ?? "";
     message.ocspStatus = object.ocspStatus ?? "";
     message.acceptedVersions = object.acceptedVersions?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseEndpointProbeRequest(): EndpointProbeRequest {
+  return { requestId: "", targets: [], trustRootsPem: [] };
+}
+
+export const EndpointProbeRequest: MessageFns<EndpointProbeRequest> = {
+  encode(message: EndpointProbeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== "") {
+      writer.uint32(10).string(message.requestId);
+    }
+    for (const v of message.targets) {
+      EndpointProbeTarget.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.trustRootsPem) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EndpointProbeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEndpointProbeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.targets.push(EndpointProbeTarget.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.trustRootsPem.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EndpointProbeRequest {
+    return {
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      targets: globalThis.Array.isArray(object?.targets)
+        ? object.targets.map((e: any) => EndpointProbeTarget.fromJSON(e))
+        : [],
+      trustRootsPem: globalThis.Array.isArray(object?.trustRootsPem)
+        ? object.trustRootsPem.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.trust_roots_pem)
+        ? object.trust_roots_pem.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: EndpointProbeRequest): unknown {
+    const obj: any = {};
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.targets?.length) {
+      obj.targets = message.targets.map((e) => EndpointProbeTarget.toJSON(e));
+    }
+    if (message.trustRootsPem?.length) {
+      obj.trustRootsPem = message.trustRootsPem;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EndpointProbeRequest>): EndpointProbeRequest {
+    return EndpointProbeRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EndpointProbeRequest>): EndpointProbeRequest {
+    const message = createBaseEndpointProbeRequest();
+    message.requestId = object.requestId ?? "";
+    message.targets = object.targets?.map((e) => EndpointProbeTarget.fromPartial(e)) || [];
+    message.trustRootsPem = object.trustRootsPem?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseEndpointProbeTarget(): EndpointProbeTarget {
+  return { targetId: "", host: "", port: 0, serverName: "" };
+}
+
+export const EndpointProbeTarget: MessageFns<EndpointProbeTarget> = {
+  encode(message: EndpointProbeTarget, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.targetId !== "") {
+      writer.uint32(10).string(message.targetId);
+    }
+    if (message.host !== "") {
+      writer.uint32(18).string(message.host);
+    }
+    if (message.port !== 0) {
+      writer.uint32(24).uint32(message.port);
+    }
+    if (message.serverName !== "") {
+      writer.uint32(34).string(message.serverName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EndpointProbeTarget {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEndpointProbeTarget();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.targetId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.host = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.port = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.serverName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EndpointProbeTarget {
+    return {
+      targetId: isSet(object.targetId)
+        ? globalThis.String(object.targetId)
+        : isSet(object.target_id)
+        ? globalThis.String(object.target_id)
+        : "",
+      host: isSet(object.host) ? globalThis.String(object.host) : "",
+      port: isSet(object.port) ? globalThis.Number(object.port) : 0,
+      serverName: isSet(object.serverName)
+        ? globalThis.String(object.serverName)
+        : isSet(object.server_name)
+        ? globalThis.String(object.server_name)
+        : "",
+    };
+  },
+
+  toJSON(message: EndpointProbeTarget): unknown {
+    const obj: any = {};
+    if (message.targetId !== "") {
+      obj.targetId = message.targetId;
+    }
+    if (message.host !== "") {
+      obj.host = message.host;
+    }
+    if (message.port !== 0) {
+      obj.port = Math.round(message.port);
+    }
+    if (message.serverName !== "") {
+      obj.serverName = message.serverName;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EndpointProbeTarget>): EndpointProbeTarget {
+    return EndpointProbeTarget.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EndpointProbeTarget>): EndpointProbeTarget {
+    const message = createBaseEndpointProbeTarget();
+    message.targetId = object.targetId ?? "";
+    message.host = object.host ?? "";
+    message.port = object.port ?? 0;
+    message.serverName = object.serverName ?? "";
+    return message;
+  },
+};
+
+function createBaseEndpointProbeResults(): EndpointProbeResults {
+  return { requestId: "", results: [] };
+}
+
+export const EndpointProbeResults: MessageFns<EndpointProbeResults> = {
+  encode(message: EndpointProbeResults, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== "") {
+      writer.uint32(10).string(message.requestId);
+    }
+    for (const v of message.results) {
+      TargetProbe.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EndpointProbeResults {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEndpointProbeResults();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.results.push(TargetProbe.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EndpointProbeResults {
+    return {
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      results: globalThis.Array.isArray(object?.results) ? object.results.map((e: any) => TargetProbe.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: EndpointProbeResults): unknown {
+    const obj: any = {};
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.results?.length) {
+      obj.results = message.results.map((e) => TargetProbe.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EndpointProbeResults>): EndpointProbeResults {
+    return EndpointProbeResults.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EndpointProbeResults>): EndpointProbeResults {
+    const message = createBaseEndpointProbeResults();
+    message.requestId = object.requestId ?? "";
+    message.results = object.results?.map((e) => TargetProbe.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseTargetProbe(): TargetProbe {
+  return { targetId: "", probe: undefined };
+}
+
+export const TargetProbe: MessageFns<TargetProbe> = {
+  encode(message: TargetProbe, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.targetId !== "") {
+      writer.uint32(10).string(message.targetId);
+    }
+    if (message.probe !== undefined) {
+      ListenerProbe.encode(message.probe, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TargetProbe {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTargetProbe();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.targetId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.probe = ListenerProbe.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TargetProbe {
+    return {
+      targetId: isSet(object.targetId)
+        ? globalThis.String(object.targetId)
+        : isSet(object.target_id)
+        ? globalThis.String(object.target_id)
+        : "",
+      probe: isSet(object.probe) ? ListenerProbe.fromJSON(object.probe) : undefined,
+    };
+  },
+
+  toJSON(message: TargetProbe): unknown {
+    const obj: any = {};
+    if (message.targetId !== "") {
+      obj.targetId = message.targetId;
+    }
+    if (message.probe !== undefined) {
+      obj.probe = ListenerProbe.toJSON(message.probe);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TargetProbe>): TargetProbe {
+    return TargetProbe.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TargetProbe>): TargetProbe {
+    const message = createBaseTargetProbe();
+    message.targetId = object.targetId ?? "";
+    message.probe = (object.probe !== undefined && object.probe !== null)
+      ? ListenerProbe.fromPartial(object.probe)
+      : undefined;
     return message;
   },
 };
