@@ -88,6 +88,12 @@ describe.each(['pglite', 'postgresql'] as const)('fleet inventory end to end on 
     expect(agents).toHaveLength(1);
     expect(agents[0]).toMatchObject({ online: true, certificates: expected.size });
     expect(agents[0].problems).toBeGreaterThan(0); // the corpus holds garbage and truncated files
+    expect(agents[0].labels).toEqual({});
+    expect((await cli(['agents', 'label', agents[0].hostname, 'env=prod', 'team=web'], cliEnv)).stdout).toContain('env=prod team=web');
+    expect(JSON.parse((await cli(['agents', '--json'], cliEnv)).stdout)[0].labels).toEqual({ env: 'prod', team: 'web' });
+    const listed = (await cli(['agents'], cliEnv)).stdout;
+    expect(listed).toMatch(/LABELS/);
+    expect(listed).toContain('env=prod team=web');
   });
 
   it('filters by expiry window and status the way the thresholds say', async () => {

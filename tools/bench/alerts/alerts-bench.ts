@@ -3,9 +3,10 @@
 // ownership rules and two channels; the real evaluation pass (AlertEvaluator) on PGlite or PostgreSQL.
 // Timed passes: cold (opens every alert, queues its notifications), steady (nothing changed), and a
 // day later (stages crossed, titles changed). Memory: heap and RSS growth over the passes.
-// Usage: node dist/tools/bench/alerts/alerts-bench.js [--records N] [--postgres ADMIN_URL]
+// Usage: node dist/tools/bench/alerts/alerts-bench.js [--records N] [--postgres ADMIN_URL] [--profile DIR]
 import 'reflect-metadata';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -85,7 +86,8 @@ async function main(): Promise<void> {
     let peakRss = rss0;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
     const cold = await evaluator.evaluate();
-    const steady = await evaluator.evaluate();
+    const profileDir = get('--profile');
+    const steady = profileDir ? await profiled(join(profileDir, 'alerts-steady.cpuprofile'), () => evaluator.evaluate()) : await evaluator.evaluate();
     const steady2 = await evaluator.evaluate();
     clock.advanceDays(1);
     const nextDay = await evaluator.evaluate();
@@ -110,6 +112,23 @@ async function main(): Promise<void> {
     await ds.destroy();
     if (pgAdmin) await admin(pgAdmin, `DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch((err) => console.error(`could not drop ${dbName}: ${(err as Error).message}`));
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Runs fn under the V8 CPU profiler and writes the profile (open it in Chrome DevTools). */
+async function profiled<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) => new Promise<unknown>((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = (await post('Profiler.stop')) as { profile: object };
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+    console.log(`profile of the steady pass written to ${file}`);
   }
 }
 

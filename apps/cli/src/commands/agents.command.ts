@@ -11,6 +11,7 @@ interface AgentRow {
   lastScanAt: string | null;
   certificates: number;
   problems: number;
+  labels?: Record<string, string>;
   hostFacts: { osRelease?: string; agentVersion?: string };
 }
 
@@ -25,7 +26,7 @@ export async function agentsCommand(args: string[], api: () => ApiSettings): Pro
   }
   console.log(
     table(
-      ['AGENT', 'HOSTNAME', 'STATE', 'LAST SEEN', 'CERTS', 'PROBLEMS', 'OS', 'VERSION'],
+      ['AGENT', 'HOSTNAME', 'STATE', 'LAST SEEN', 'CERTS', 'PROBLEMS', 'LABELS', 'OS', 'VERSION'],
       agents.map((a) => [
         a.id,
         a.hostname,
@@ -33,6 +34,7 @@ export async function agentsCommand(args: string[], api: () => ApiSettings): Pro
         a.lastSeenAt ? a.lastSeenAt.replace('T', ' ').slice(0, 19) : 'never',
         String(a.certificates),
         String(a.problems),
+        formatLabels(a.labels),
         a.hostFacts.osRelease ?? '',
         a.hostFacts.agentVersion ?? '',
       ]),
@@ -40,6 +42,12 @@ export async function agentsCommand(args: string[], api: () => ApiSettings): Pro
   );
   console.log(`\n${agents.length} agent(s), ${agents.filter((a) => a.online).length} online`);
   return 0;
+}
+
+/** "env=prod team=web", "-" for none. */
+export function formatLabels(labels: Record<string, string> | undefined): string {
+  const pairs = Object.entries(labels ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  return pairs.length ? pairs.map(([k, v]) => `${k}=${v}`).join(' ') : '-';
 }
 
 const LABEL_USAGE = 'usage: certfleet agents label AGENT k=v... [k-]...   (set labels; "k-" removes k; ownership rules match on them)';
@@ -54,6 +62,6 @@ async function agentsLabel(args: string[], api: () => ApiSettings): Promise<numb
   const remove = changes.filter((c) => c.endsWith('-') && !c.includes('=')).map((c) => c.slice(0, -1));
   const set = labelPairs(changes.filter((c) => !(c.endsWith('-') && !c.includes('='))), LABEL_USAGE);
   const r = await callApi<{ hostname: string; labels: Record<string, string> }>(api(), 'POST', `/api/v1/agents/${encodeURIComponent(agent)}/labels`, { set, remove });
-  console.log(`${r.hostname}: ${Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(' ') || '(no labels)'}`);
+  console.log(`${r.hostname}: ${Object.keys(r.labels).length ? formatLabels(r.labels) : '(no labels)'}`);
   return 0;
 }

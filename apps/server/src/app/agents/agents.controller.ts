@@ -12,6 +12,7 @@ class AgentDto {
   @ApiProperty({ description: 'Expiry of the agent identity certificate' }) certificateNotAfter!: Date;
   @ApiProperty() certificates!: number;
   @ApiProperty() problems!: number;
+  @ApiProperty({ description: 'Set with certfleet agents label; ownership rules match on them' }) labels!: Record<string, string>;
   @ApiProperty() hostFacts!: Record<string, unknown>;
 }
 

@@ -21,6 +21,8 @@ export interface AgentView {
   certificateNotAfter: Date;
   certificates: number;
   problems: number;
+  /** Set by administrators (certfleet agents label); ownership rules match on them. */
+  labels: Record<string, string>;
   hostFacts: JsonObject;
 }
 
@@ -120,6 +122,7 @@ export class AgentsService {
       certificateNotAfter: a.certificateNotAfter,
       certificates: Number(a.certificates),
       problems: Number(a.problems),
+      labels: a.labels ?? {},
       hostFacts: a.hostFacts,
     }));
   }

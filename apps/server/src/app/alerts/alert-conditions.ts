@@ -40,7 +40,7 @@ interface Located {
  * Finds every alert condition that holds now, each a set-based query: certificates inside their
  * largest threshold (discovered ones by fingerprint, skipping copies of managed certificates, which
  * are alerted as managed), agents offline, renewals failing, revoked certificates still installed,
- * managed certificates whose issuing CA was revoked or expired (their chain no longer validates),
+ * managed certificates whose current certificate's issuing CA was revoked or expired (its chain no longer validates),
  * and the policy findings given. Owners (hand + rules) are resolved for the subjects found only.
  */
 export class AlertConditions {
@@ -76,13 +76,15 @@ export class AlertConditions {
     const { now } = this.input;
     const out: AlertCondition[] = [];
     // Self-signed CA certificates are trust anchors in bundles (e.g. /etc/ssl/certs), not served certificates.
+    // NOT IN (a hashed subplan, one scan): NOT EXISTS let the planner rescan a small or never-analysed
+    // managed_certificates once per inventory row.
     const rows = inventoryRows(
       await this.m.query(
         `SELECT ${INVENTORY_ROW} AS "r"
            FROM "inventory_items" i JOIN "agents" a ON a."id" = i."agent_id"
           WHERE i."kind" = 'certificate' AND i."not_after" <= $1 AND i."fingerprint_sha256" IS NOT NULL
             AND NOT (i."detail" @> '{"isCa": true, "selfSigned": true}')
-            AND NOT EXISTS (SELECT 1 FROM "managed_certificates" mc WHERE mc."current_fingerprint" = i."fingerprint_sha256" AND mc."removed_at" IS NULL)`,
+            AND i."fingerprint_sha256" NOT IN (SELECT mc."current_fingerprint" FROM "managed_certificates" mc WHERE mc."current_fingerprint" IS NOT NULL AND mc."removed_at" IS NULL)`,
         [this.horizon()],
       ),
     );
@@ -195,8 +197,12 @@ export class AlertConditions {
     const rows = queryRows<{ id: string; name: string; ca: string; revoked_at: Date | string | null; ca_not_after: Date | string | null; profile: { dnsNames?: string[] }; targets: Record<string, string>[]; labels: Record<string, string> }>(
       await this.m.query(
         `SELECT mc."id", mc."name", ca."name" AS "ca", ca."revoked_at", ca."not_after" AS "ca_not_after", mc."profile", mc."targets", a."labels"
-           FROM "managed_certificates" mc JOIN "issuing_cas" ca ON ca."id" = mc."issuing_ca_id" JOIN "agents" a ON a."id" = mc."agent_id"
-          WHERE mc."removed_at" IS NULL AND mc."current_fingerprint" IS NOT NULL AND (ca."revoked_at" IS NOT NULL OR ca."not_after" <= $1)`,
+           FROM "managed_certificates" mc
+           -- The CA that signed the certificate installed now, not the one named for the next issuance
+           -- (a break-glass rotation points that at the replacement before anything is reissued).
+           JOIN "issued_certificates" ic ON ic."serial" = mc."current_serial" AND ic."fingerprint_sha256" = mc."current_fingerprint"
+           JOIN "issuing_cas" ca ON ca."id" = ic."issuing_ca_id" JOIN "agents" a ON a."id" = mc."agent_id"
+          WHERE mc."removed_at" IS NULL AND (ca."revoked_at" IS NOT NULL OR ca."not_after" <= $1)`,
         [this.input.now],
       ),
     );

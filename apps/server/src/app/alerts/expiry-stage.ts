@@ -22,13 +22,22 @@ export function expiryStage(notAfter: Date, now: Date, thresholdDays: number[]):
   return { stage: crossed, label: `${thresholdDays[crossed - 1]}d`, severity: crossed === n ? 'critical' : 'warning' };
 }
 
-/** "expires in 6 days" / "expires in 5 hours" / "expired 2 days ago". */
+/**
+ * "expires on 2027-01-08" / "expired on 2027-01-01" (UTC): the alert title, which stays the same
+ * from day to day (a countdown in the title would rewrite every open alert each day).
+ */
 export function expiryPhrase(notAfter: Date, now: Date): string {
+  const day = notAfter.toISOString().slice(0, 10);
+  return notAfter.getTime() <= now.getTime() ? `expired on ${day}` : `expires on ${day}`;
+}
+
+/** "in 6 days" / "in 5 hours" / "1 day ago" / "today": for messages made at `now`. */
+export function timeToExpiry(notAfter: Date, now: Date): string {
   const left = notAfter.getTime() - now.getTime();
   const days = Math.floor(Math.abs(left) / DAY_MS);
-  if (left <= 0) return days === 0 ? 'expired today' : `expired ${days} day${days === 1 ? '' : 's'} ago`;
-  if (days === 0) return `expires in ${Math.max(1, Math.floor(left / 3_600_000))} hour(s)`;
-  return `expires in ${days} day${days === 1 ? '' : 's'}`;
+  if (left <= 0) return days === 0 ? 'today' : `${days} day${days === 1 ? '' : 's'} ago`;
+  if (days === 0) return `in ${Math.max(1, Math.floor(left / 3_600_000))} hour(s)`;
+  return `in ${days} day${days === 1 ? '' : 's'}`;
 }
 
 /**

@@ -120,7 +120,7 @@ describe.each(['pglite', 'postgresql'] as const)('notification delivery on %s', 
     expect(smtp.mails[0].at - started).toBeLessThan(1500);
     expect(smtp.mails[0]).toMatchObject({ from: 'certfleet@example.com', user: 'alerts', secure: true });
     expect(smtp.mails[0].to.sort()).toEqual(['dba@example.com', 'ops@example.com']);
-    expect(smtp.mails[0].data.replace(/\r?\n[ \t]+/g, ' ')).toMatch(/Subject: \[CRITICAL\] expiry expired: db\.example\.com expired 1 day ago \(owner: dba\)/);
+    expect(smtp.mails[0].data.replace(/\r?\n[ \t]+/g, ' ')).toMatch(/Subject: \[CRITICAL\] expiry expired: db\.example\.com expired on 2027-04-30 \(1 day ago\) \(owner: dba\)/);
     const hook = JSON.parse(readFileSync(hookOut, 'utf8'));
     expect(hook).toMatchObject({ event: 'raised', kind: 'expiry', stageLabel: 'expired', owner: { team: 'dba' } });
     expect(await delivery('hanging')).toMatchObject({ status: 'pending', attempts: 1, lastError: 'timed out after 2000 ms' });

@@ -1,3 +1,5 @@
+import { timeToExpiry } from '../alerts/expiry-stage';
+
 /** What a channel is asked to send: the alert as it was when the notification was made. */
 export interface AlertMessage {
   deliveryId: string;
@@ -17,11 +19,14 @@ export interface AlertMessage {
   at: string;
 }
 
-/** One line a person can read, e.g. "[CRITICAL] expiry 7d: www.example.com expires in 6 days". */
+/** One line a person can read, e.g. "[CRITICAL] expiry 7d: www.example.com expires on 2027-01-08 (in 6 days)". */
 export function summaryLine(m: AlertMessage): string {
   const head = m.event === 'resolved' ? '[RESOLVED]' : m.event === 'test' ? '[TEST]' : `[${m.severity.toUpperCase()}]`;
   const owner = m.owner.team ? ` (owner: ${m.owner.team})` : '';
-  return `${head} ${m.kind}${m.event === 'raised' && m.stageLabel ? ` ${m.stageLabel}` : ''}: ${m.title}${owner}`;
+  // The stored title has the date; the countdown is as of when the message was made.
+  const notAfter = m.kind === 'expiry' && m.event === 'raised' && typeof m.detail.notAfter === 'string' ? new Date(m.detail.notAfter) : null;
+  const when = notAfter && !Number.isNaN(notAfter.getTime()) ? ` (${timeToExpiry(notAfter, new Date(m.at))})` : '';
+  return `${head} ${m.kind}${m.event === 'raised' && m.stageLabel ? ` ${m.stageLabel}` : ''}: ${m.title}${when}${owner}`;
 }
 
 /** A way to send notifications. `signal` aborts at the per-attempt timeout; a throw is a failed attempt. */
