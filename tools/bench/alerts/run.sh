@@ -18,4 +18,5 @@ while [ $# -gt 0 ]; do
 done
 bash tools/scripts/ensure-built.sh
 echo "alerts: cores $(nproc), load $(cut -d' ' -f1-3 /proc/loadavg)"
-timeout -k 10 900 node --expose-gc dist/tools/bench/alerts/alerts-bench.js ${ARGS[@]+"${ARGS[@]}"}
+# --max-semi-space-size=32: as bin/certfleet-server runs the server.
+timeout -k 10 900 node --expose-gc --max-semi-space-size=32 dist/tools/bench/alerts/alerts-bench.js ${ARGS[@]+"${ARGS[@]}"}
