@@ -20,6 +20,23 @@ import { AlertEvaluator } from '../alert-evaluator';
 import { AlertsService } from '../alerts.service';
 import { FakeClock } from '../clock';
 import { StaticPolicyFindings } from '../policy-findings';
+import { createKeyAndCsrFor, readCertificateFile } from '@certfleet/pki';
+import { JobOutcome, type InventoryItem as ReportedItem } from '@certfleet/proto';
+import { queryRows } from '../../../database/query-rows';
+import { AgentsService } from '../../agents/agents.service';
+import { FleetCaService } from '../../fleet-ca/fleet-ca.service';
+import { InventoryReportService } from '../../inventory/inventory-report.service';
+import { IssuingCasService } from '../../issuing-cas/issuing-cas.service';
+import { PkiUrls } from '../../issuing-cas/pki-urls';
+import { CertificateJob } from '../../jobs/certificate-job.entity';
+import { JobsService } from '../../jobs/jobs.service';
+import { ManagedCertificatesService } from '../../managed/managed-certificates.service';
+import { CrlPublisher } from '../../revocation/crl-publisher.service';
+import { OcspResponder } from '../../revocation/ocsp-responder.service';
+import { RevocationEvents } from '../../revocation/revocation-events.service';
+import { RevocationService } from '../../revocation/revocation.service';
+import { ServerConfig } from '../../../config/server-config';
+import { openTestDataSource, TestDatabaseKind } from '../../../database/test-database';
 
 export const DAY = 86_400_000;
 
@@ -115,3 +132,126 @@ export async function webhookReceiver(hmacKey: string, options: { failFirst?: nu
     close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
   };
 }
+
+export type Receiver = Awaited<ReturnType<typeof webhookReceiver>>;
+
+/**
+ * Two webhook channels on loopback receivers, "team" (role all) and "oncall" (role escalation:
+ * critical alerts only), and `pass`: one evaluation at the clock's time (with `evaluator`, by
+ * default the kit's), then every due delivery sent; what each receiver got in it, sorted, as
+ * "event:kind:subjectKey:stageLabel".
+ */
+export async function teamAndOncall(kit: ReturnType<typeof alerting>, hmacKey = 'alert-kinds-hmac-key-0123456789') {
+  const [team, oncall] = await Promise.all([webhookReceiver(hmacKey), webhookReceiver(hmacKey)]);
+  await kit.channels.add({ name: 'team', type: 'webhook', role: 'all', settings: { url: team.url }, secret: hmacKey }, 'test');
+  await kit.channels.add({ name: 'oncall', type: 'webhook', role: 'escalation', settings: { url: oncall.url }, secret: hmacKey }, 'test');
+  const heard = (r: Receiver, from: number) => r.received.slice(from).map((x) => `${x.body.event}:${x.body.kind}:${x.body.subjectKey}:${x.body.stageLabel}`).sort();
+  return {
+    team,
+    oncall,
+    async pass(evaluator: Pick<AlertEvaluator, 'evaluate'> = kit.evaluator): Promise<{ team: string[]; oncall: string[] }> {
+      const before = [team.received.length, oncall.received.length];
+      await evaluator.evaluate();
+      await kit.delivery.deliverDue();
+      return { team: heard(team, before[0]), oncall: heard(oncall, before[1]) };
+    },
+    close: async () => void (await Promise.all([team.close(), oncall.close()])),
+  };
+}
+
+/** The server's certificate services on `ds`, wired as their modules wire them (the fleet CA initialised). */
+export async function certificateServices(ds: DataSource, config: ServerConfig) {
+  const audit = new AuditService(ds);
+  const fleetCa = new FleetCaService(config, ds);
+  await fleetCa.onModuleInit();
+  const cas = new IssuingCasService(config, ds, fleetCa, audit, new PkiUrls(config));
+  const managed = new ManagedCertificatesService(config, ds, cas, audit);
+  const crls = new CrlPublisher(config, ds, cas);
+  const ocsp = new OcspResponder(config, ds, cas);
+  return {
+    audit,
+    cas,
+    managed,
+    crls,
+    ocsp,
+    jobs: new JobsService(config, ds, cas, managed, audit),
+    revocations: new RevocationService(ds, audit, crls, ocsp, new RevocationEvents(config, ocsp)),
+    agents: new AgentsService(ds, config, fleetCa),
+    inventory: new InventoryReportService(ds),
+  };
+}
+
+export interface InstalledFile {
+  path: string;
+  /** PEM or DER: every certificate in it is reported, as discovery reads the file. */
+  content: string | Buffer;
+}
+
+/** Inventory items for these files, keyed as the agent keys them (location + fingerprint). */
+export function scannedItems(files: InstalledFile[]): ReportedItem[] {
+  return files.flatMap(({ path, content }) =>
+    readCertificateFile(Buffer.isBuffer(content) ? content : Buffer.from(content), { path, passwords: [] }).certificates.map(({ publicKeySha256: _spki, ...c }) => ({
+      key: `cert:${path}#${c.entry}|${c.fingerprintSha256}`,
+      item: { $case: 'certificate' as const, value: c },
+    })),
+  );
+}
+
+/**
+ * The agent's next inventory report: `install` files found, `remove` files gone (a first report is
+ * the full sync a new agent starts with). Applied by the report service, which also marks the
+ * agent seen.
+ */
+export async function reportInventory(reports: InventoryReportService, ds: DataSource, agentId: string, change: { install?: InstalledFile[]; remove?: InstalledFile[] }): Promise<void> {
+  const [{ applied }] = queryRows<{ applied: string }>(await ds.query(`SELECT "applied_sequence"::text AS "applied" FROM "agents" WHERE "id" = $1`, [agentId]));
+  const first = applied === '0';
+  const upserts = scannedItems(change.install ?? []);
+  // A certificate in both (a CA certificate in the old and the new full chain) stays.
+  const kept = new Set(upserts.map((i) => i.key));
+  const ack = await reports.apply(agentId, {
+    sequence: BigInt(applied) + 1n,
+    fullSyncStart: first,
+    fullSyncEnd: first,
+    upserts,
+    removedKeys: scannedItems(change.remove ?? []).map((i) => i.key).filter((key) => !kept.has(key)),
+    scannedAt: undefined,
+    stats: undefined,
+  });
+  if (ack.error || ack.fullSyncRequired) throw new Error(`inventory report of ${agentId} refused: ${ack.error || 'full sync required'}`);
+}
+
+/**
+ * The agent's side of the open job of a managed certificate (made due with `dueAt`): a fresh key and
+ * CSR for the profile's names, then the result it reports. `failed`: the install failed at that
+ * stage with that error. Returns the job and, when issued, the certificate with its chain.
+ */
+export async function runDueJob(
+  services: Pick<Awaited<ReturnType<typeof certificateServices>>, 'jobs'>,
+  ds: DataSource,
+  managed: { id: string; agentId: string; profile: { dnsNames: string[]; ipAddresses: string[] } },
+  dueAt: Date,
+  failed?: { stage: string; error: string },
+): Promise<{ job: CertificateJob; fullchainPem: string | null }> {
+  await services.jobs.createDueJobs(dueAt);
+  const job = await ds.getRepository(CertificateJob).findOneByOrFail({ managedCertificateId: managed.id, state: 'queued' });
+  const { csrPem } = await createKeyAndCsrFor({ keyType: 'ec-p256', dnsNames: managed.profile.dnsNames, ipAddresses: managed.profile.ipAddresses });
+  const answer = await services.jobs.handleCsr(managed.agentId, { jobId: job.id, csrPem });
+  if (answer.payload?.$case !== 'jobCertificate') throw new Error(`job ${job.id} got no certificate: ${JSON.stringify(answer.payload)}`);
+  const outcome = failed ? JobOutcome.JOB_OUTCOME_FAILED : JobOutcome.JOB_OUTCOME_SUCCEEDED;
+  await services.jobs.handleResult(managed.agentId, { jobId: job.id, outcome, stage: failed?.stage ?? 'done', error: failed?.error ?? '', installedSerial: '', durationMs: 40 });
+  return { job, fullchainPem: failed ? null : `${answer.payload.value.certificatePem.trim()}\n${answer.payload.value.chainPem}` };
+}
+
+/**
+ * A fresh test database with the alerting kit (`env`: CERTFLEET_* settings), the team and on-call
+ * receivers and the certificate services; `close` stops the receivers and drops the database.
+ */
+export async function openAlerting(database: TestDatabaseKind, label: string, clock: FakeClock, env: Record<string, string> = {}) {
+  const { ds, close } = await openTestDataSource(database, label);
+  const kit = alerting(ds, clock, env);
+  const hooks = await teamAndOncall(kit);
+  const services = await certificateServices(ds, kit.config);
+  return { ds, kit, hooks, services, close: async () => (await hooks.close(), await close()) };
+}
+
+export type OpenAlerting = Awaited<ReturnType<typeof openAlerting>>;
