@@ -64,19 +64,19 @@ describe.each(['pglite', 'postgresql'] as const)('revoked-installed alerts on %s
   const alertOf = () => ds.getRepository(Alert).findOneByOrFail({ kind: 'revoked-installed', subjectKey: `fp:${leafFingerprint(apiPem)}` });
   const quiet = { team: [], oncall: [] };
 
-  it('raises once the revocation check finds the certificate revoked (not when it is only revoked at the CA), once, to team and on-call', async () => {
+  it('raises as soon as a certfleet CA revokes an installed certificate, once, to team and on-call', async () => {
     expect(await hooks.pass()).toEqual(quiet);
     const outcome = await services.revocations.revoke(api.id, 'keyCompromise', 'test', { replace: true });
     expect(outcome.revoked).toEqual([expect.objectContaining({ managedCertificateId: api.id, reason: 'keyCompromise', alreadyRevoked: false })]);
-    // Revoked at the CA, but the server's view of the installed certificates has not been refreshed.
-    expect(await hooks.pass()).toEqual(quiet);
+    // The revoking CA records the installed copies as revoked at once: no wait for the next check.
+    expect(await ds.getRepository(CertificateRevocationStatus).findOneByOrFail({ fingerprintSha256: leafFingerprint(apiPem) })).toMatchObject({ status: 'revoked', source: 'ca', reason: 'keyCompromise' });
+    expect(await hooks.pass()).toEqual({ team: [event('raised')], oncall: [event('raised')] });
 
     const run = await statuses.checkNow();
     // api revoked, www good, the issuing CA (in both full chains) unknown: its root is installed nowhere.
     expect(run.counts).toEqual({ good: 1, revoked: 1, unknown: 1, unreachable: 0 });
-    expect(await ds.getRepository(CertificateRevocationStatus).findOneByOrFail({ fingerprintSha256: leafFingerprint(apiPem) })).toMatchObject({ status: 'revoked', source: 'ocsp', reason: 'keyCompromise' });
-
-    expect(await hooks.pass()).toEqual({ team: [event('raised')], oncall: [event('raised')] });
+    // The CA's own record is final (a revocation is): the check keeps it rather than asking again.
+    expect(await ds.getRepository(CertificateRevocationStatus).findOneByOrFail({ fingerprintSha256: leafFingerprint(apiPem) })).toMatchObject({ status: 'revoked', source: 'ca', reason: 'keyCompromise' });
     expect(await hooks.pass()).toEqual(quiet);
     const alert = await alertOf();
     expect(alert).toMatchObject({ state: 'open', severity: 'critical', stageLabel: 'revoked', title: 'revoked certificate api.example.test still installed on 2 host location(s)' });

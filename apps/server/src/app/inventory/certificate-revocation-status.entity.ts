@@ -21,9 +21,12 @@ export class CertificateRevocationStatus {
   @Column({ type: 'timestamptz', name: 'revoked_at', nullable: true })
   revokedAt!: Date | null;
 
-  /** 'ocsp' | 'crl' | 'none' (nothing asked: no issuer, self-signed, expired, no URLs). */
+  /**
+   * 'ocsp' | 'crl' | 'none' (nothing asked: no issuer, self-signed, expired, no URLs) | 'ca' (a
+   * certfleet CA revoked it and recorded it at once; like any revocation, final).
+   */
   @Column({ type: 'varchar', length: 8 })
-  source!: 'ocsp' | 'crl' | 'none';
+  source!: 'ocsp' | 'crl' | 'none' | 'ca';
 
   /** The responder or CRL URL that answered (or was tried last). */
   @Column({ type: 'text', nullable: true })

@@ -42,7 +42,7 @@ export interface RevocationView {
   status: RevocationStatus;
   reason: string | null;
   revokedAt: Date | null;
-  source: 'ocsp' | 'crl' | 'none';
+  source: 'ocsp' | 'crl' | 'none' | 'ca';
   checkedAt: Date;
   detail: string;
 }

@@ -112,6 +112,18 @@ export class RevocationService {
         ),
       );
       const freshAt = new Map(fresh.map((r) => [r.serial, new Date(r.revoked_at)]));
+      // Installed copies are known revoked now (alerts, reports), not after the next revocation
+      // check: the CA's own record is authoritative, and final like any revocation.
+      await m.query(
+        `INSERT INTO "certificate_revocation_status" ("fingerprint_sha256", "status", "reason", "revoked_at", "source", "url", "detail", "checked_at", "next_check_at")
+         SELECT ic."fingerprint_sha256", 'revoked', ic."revocation_reason", ic."revoked_at", 'ca', NULL, 'revoked by its certfleet issuing CA (' || ic."revocation_reason" || ')', now(), now() + interval '1 day'
+           FROM "issued_certificates" ic
+          WHERE ic."serial" = ANY($1::varchar[]) AND ic."fingerprint_sha256" IS NOT NULL
+            AND ic."fingerprint_sha256" IN (SELECT "fingerprint_sha256" FROM "inventory_items" WHERE "fingerprint_sha256" IS NOT NULL)
+         ON CONFLICT ("fingerprint_sha256") DO UPDATE SET "status" = 'revoked', "reason" = EXCLUDED."reason", "revoked_at" = EXCLUDED."revoked_at", "source" = 'ca', "url" = NULL,
+           "detail" = EXCLUDED."detail", "checked_at" = EXCLUDED."checked_at", "next_check_at" = EXCLUDED."next_check_at"`,
+        [fresh.map((r) => r.serial)],
+      );
       const views: RevokedCertificateView[] = rows.map((r) => ({
         serial: r.serial,
         issuingCaId: r.issuing_ca_id,
