@@ -56,15 +56,20 @@ describe('certfleet ct', () => {
     expect(output[0]).toMatch(/api\.example\.test\s+precert\s+CN=Rogue CA\s+1a2b\s+2027-01-01/);
   });
 
-  it('scts names each log, unknown ones as such', async () => {
+  it('scts names each log and says whether its signature verifies', async () => {
     reply = [
-      { logId: '7s3QZNXbGs7FXLedtM0TojKHRny87N7DUUhZRnEftZs=', logName: "Google 'Argon2024'", timestamp: '2026-03-01T00:00:00.000Z', signatureAlgorithm: 'ecdsa-sha256' },
-      { logId: 'CQkJ', logName: null, timestamp: '2026-03-01T00:00:00.000Z', signatureAlgorithm: 'ecdsa-sha256' },
+      { logId: '7s3QZNXbGs7FXLedtM0TojKHRny87N7DUUhZRnEftZs=', logName: "Google 'Argon2024'", timestamp: '2026-03-01T00:00:00.000Z', signatureAlgorithm: 'ecdsa-sha256', status: 'valid' },
+      { logId: 'KTxRllTIOWW6qlD8WAfUt2+/WHopctykwwz05UVH9Hg=', logName: "Google 'Icarus'", timestamp: '2026-03-01T00:00:00.000Z', signatureAlgorithm: 'ecdsa-sha256', status: 'invalid', reason: "the signature does not verify with the log's key" },
+      { logId: 'CQkJ', logName: null, timestamp: '2026-03-01T00:00:00.000Z', signatureAlgorithm: 'ecdsa-sha256', status: 'unknown log' },
     ];
     await ctCommand(['scts', 'ab'.repeat(32)], api);
     expect(seen[0].url).toBe(`/api/v1/ct/scts/${'ab'.repeat(32)}`);
-    expect(output[0]).toMatch(/Google 'Argon2024'\s+7s3Q/);
-    expect(output[0]).toMatch(/unknown log\s+CQkJ/);
+    expect(output[0]).toMatch(/^LOG\s+STATUS\s+LOG ID\s+TIMESTAMP\s+SIGNATURE/);
+    expect(output[0]).toMatch(/Google 'Argon2024'\s+valid\s+7s3Q/);
+    expect(output[0]).toMatch(/Google 'Icarus'\s+invalid\s+KTxR/);
+    expect(output[0]).toMatch(/unknown log\s+unknown log\s+CQkJ/);
+    await ctCommand(['scts', 'ab'.repeat(32), '--json'], api);
+    expect(JSON.parse(output[1]).map((r: { status: string }) => r.status)).toEqual(['valid', 'invalid', 'unknown log']);
   });
 
   it('logs add reads the key from a file; missing flags are usage errors', async () => {

@@ -11,7 +11,9 @@ export const CT_USAGE = `usage:
   certfleet ct logs add --name N --url URL --key-file FILE    (FILE: the log key, PEM or base64 DER)
   certfleet ct logs list [--json]
   certfleet ct poll [--json]             poll every log now (normally on a schedule)
-  certfleet ct scts FINGERPRINT [--json] the SCTs embedded in an inventory certificate and their logs`;
+  certfleet ct scts FINGERPRINT [--json] the SCTs embedded in an inventory certificate, their logs, and
+                                         whether each signature verifies (valid, invalid, unknown log,
+                                         issuer unknown: the issuing CA is not in the inventory)`;
 
 interface FindingRow {
   kind: string;
@@ -112,8 +114,13 @@ async function poll(args: string[], api: () => ApiSettings): Promise<number> {
 async function scts(args: string[], api: () => ApiSettings): Promise<number> {
   const { values, positionals } = parseCommandArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } }, CT_USAGE);
   const fingerprint = onePositional(positionals, 'FINGERPRINT', CT_USAGE);
-  const rows = await callApi<Array<{ logId: string; logName: string | null; timestamp: string; signatureAlgorithm: string }>>(api(), 'GET', `/api/v1/ct/scts/${encodeURIComponent(fingerprint)}`);
+  const rows = await callApi<Array<{ logId: string; logName: string | null; timestamp: string; signatureAlgorithm: string; status?: string; reason?: string }>>(api(), 'GET', `/api/v1/ct/scts/${encodeURIComponent(fingerprint)}`);
   if (values.json) console.log(JSON.stringify(rows, null, 2));
-  else console.log(rows.length ? table(['LOG', 'LOG ID', 'TIMESTAMP', 'SIGNATURE'], rows.map((r) => [r.logName ?? 'unknown log', r.logId, shortTime(r.timestamp), r.signatureAlgorithm])) : 'no embedded SCTs');
+  else
+    console.log(
+      rows.length
+        ? table(['LOG', 'STATUS', 'LOG ID', 'TIMESTAMP', 'SIGNATURE'], rows.map((r) => [r.logName ?? 'unknown log', r.status ?? '-', r.logId, shortTime(r.timestamp), r.signatureAlgorithm]))
+        : 'no embedded SCTs',
+    );
   return 0;
 }

@@ -5,3 +5,6 @@ export type { KnownLog } from './known-logs';
 export { parseLogEntry, readSignedTreeHead, treeHeadSignatureInput, verifySignedTreeHead } from './log-entries';
 export type { GetEntriesItem, LoggedCertificate, SignedTreeHead } from './log-entries';
 export { CtFormatError } from './tls-reader';
+export { precertSctSignedData, precertTbs, verifyEmbeddedScts } from './sct-verify';
+export type { SctStatus, VerifiedSct } from './sct-verify';
+export { verifyConsistency } from './merkle';

@@ -1,6 +1,6 @@
 // Embedded SCTs (RFC 6962 3.3): the X.509 extension 1.3.6.1.4.1.11129.2.4.2 whose value is an
-// OCTET STRING holding a TLS-encoded SignedCertificateTimestampList. Parsed, not verified: the
-// signatures cover the precertificate, which would have to be rebuilt from the certificate.
+// OCTET STRING holding a TLS-encoded SignedCertificateTimestampList. Parsed here; sct-verify.ts
+// checks the signatures (they cover the precertificate, rebuilt from the certificate).
 import { children, content, decodeOid, expectTag, octets, readTlv, TAG, Tlv } from '../discovery/asn1-reader';
 import { KnownLog, knownLogs } from './known-logs';
 import { CtFormatError, TlsReader } from './tls-reader';

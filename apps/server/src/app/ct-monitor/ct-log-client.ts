@@ -1,5 +1,5 @@
-// RFC 6962 client: get-sth and get-entries over HTTP(S), with a deadline and a size bound on every
-// answer (a log is outside our control).
+// RFC 6962 client: get-sth, get-sth-consistency and get-entries over HTTP(S), with a deadline and a
+// size bound on every answer (a log is outside our control).
 import { GetEntriesItem } from '@certfleet/pki';
 
 const TIMEOUT_MS = 15_000;
@@ -10,6 +10,13 @@ export class CtLogClient {
 
   getSth(): Promise<unknown> {
     return this.get('get-sth');
+  }
+
+  /** The consistency proof from the tree of `first` entries to the tree of `second` (RFC 6962 4.4). */
+  async getSthConsistency(first: number, second: number): Promise<Buffer[]> {
+    const body = (await this.get(`get-sth-consistency?first=${first}&second=${second}`)) as { consistency?: unknown };
+    if (!body || !Array.isArray(body.consistency) || !body.consistency.every((hash) => typeof hash === 'string')) throw new Error('get-sth-consistency: no "consistency" list of base64 hashes');
+    return (body.consistency as string[]).map((hash) => Buffer.from(hash, 'base64'));
   }
 
   async getEntries(start: number, end: number): Promise<GetEntriesItem[]> {

@@ -29,6 +29,10 @@ export class CtLog {
   @Column({ type: 'bigint', name: 'tree_size', default: 0 })
   treeSize!: string;
 
+  /** Base64 SHA-256 root hash of that tree head: each later one must be proven to extend it. */
+  @Column({ type: 'varchar', length: 44, name: 'root_hash', nullable: true })
+  rootHash!: string | null;
+
   @Column({ type: 'timestamptz', name: 'polled_at', nullable: true })
   polledAt!: Date | null;
 

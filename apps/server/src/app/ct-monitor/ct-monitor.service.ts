@@ -1,7 +1,7 @@
 import { BadRequestException, BeforeApplicationShutdown, ConflictException, Inject, Injectable, Logger, NotFoundException, OnApplicationBootstrap } from '@nestjs/common';
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { ctLogId, embeddedScts, LoggedCertificate, parseLogEntry, readSignedTreeHead, verifySignedTreeHead } from '@certfleet/pki';
+import { ctLogId, LoggedCertificate, parseLogEntry, readSignedTreeHead, SctStatus, VerifiedSct, verifyEmbeddedScts, verifySignedTreeHead } from '@certfleet/pki';
 import { SERVER_CONFIG, ServerConfig } from '../../config/server-config';
 import { queryRows } from '../../database/query-rows';
 import { CtFinding } from './ct-finding.entity';
@@ -9,6 +9,8 @@ import { CtLogClient } from './ct-log-client';
 import { CtLog } from './ct-log.entity';
 import { CtWatchedDomain } from './ct-watched-domain.entity';
 import { matchWatched, normaliseDomain } from './domain-match';
+import { inventoryIssuerKey } from './inventory-issuer';
+import { checkExtends } from './tree-head-check';
 
 const MINUTE = 60_000;
 /** get-entries requests per log per poll: a poll stays short, a backlog drains over several. */
@@ -28,6 +30,10 @@ export interface SctView {
   logOperator: string | null;
   timestamp: Date;
   signatureAlgorithm: string;
+  /** The signature checked with the log's key and the issuer's key from the inventory. */
+  status: SctStatus;
+  /** Why it is not valid; absent when valid. */
+  reason?: string;
 }
 
 export interface PollResult {
@@ -40,9 +46,10 @@ export interface PollResult {
 }
 
 /**
- * Certificate Transparency monitor: polls RFC 6962 logs (verified tree head, then get-entries from
- * the stored position in batches), and records certificates for watched domains that certfleet
- * does not know (not issued by its CAs, not in any inventory, not managed).
+ * Certificate Transparency monitor: polls RFC 6962 logs (tree head verified by its signature and as
+ * an extension of the last one, then get-entries from the stored position in batches), and records
+ * certificates for watched domains that certfleet does not know (not issued by its CAs, not in any
+ * inventory, not managed).
  */
 @Injectable()
 export class CtMonitorService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -120,21 +127,27 @@ export class CtMonitorService implements OnApplicationBootstrap, BeforeApplicati
 
   /**
    * The SCTs embedded in a certificate of the inventory (by SHA-256 fingerprint), each with the log
-   * it names: the built-in list of public logs and the logs configured here.
+   * it names (the built-in list of public logs and the logs configured here) and its signature
+   * verified, with the issuer's key when the issuer is in the inventory too.
    */
   async scts(fingerprint: string): Promise<SctView[]> {
     const hex = String(fingerprint ?? '').replace(/:/g, '').toLowerCase();
     if (!/^[0-9a-f]{64}$/.test(hex)) throw new BadRequestException('fingerprint must be a SHA-256 fingerprint (64 hex digits)');
-    const [row] = queryRows<{ der: Uint8Array }>(await this.ds.query(`SELECT der FROM inventory_items WHERE fingerprint_sha256 = $1 AND der IS NOT NULL LIMIT 1`, [hex]));
+    const [row] = queryRows<{ der: Uint8Array; issuer: string }>(await this.ds.query(`SELECT der, issuer FROM inventory_items WHERE fingerprint_sha256 = $1 AND der IS NOT NULL LIMIT 1`, [hex]));
     if (!row) throw new NotFoundException(`no certificate ${hex} in the inventory`);
+    const der = Buffer.from(row.der);
     const configured = (await this.listLogs()).map((log) => ({ name: log.name, operator: 'configured', url: log.url, key: log.publicKey }));
+    const issuerKey = await inventoryIssuerKey(this.ds, new X509Certificate(der), row.issuer);
+    let verified: VerifiedSct[];
     try {
-      return embeddedScts(Buffer.from(row.der), configured).map((sct) => ({
-        logId: sct.logId, logName: sct.logName, logOperator: sct.logOperator, timestamp: sct.timestamp, signatureAlgorithm: sct.signatureAlgorithm,
-      }));
+      verified = verifyEmbeddedScts(der, issuerKey, configured);
     } catch (error) {
-      throw new BadRequestException(`the certificate's SCT list is malformed: ${(error as Error).message}`);
+      throw new BadRequestException(`the certificate's SCTs cannot be read: ${(error as Error).message}`);
     }
+    return verified.map((sct) => ({
+      logId: sct.logId, logName: sct.logName, logOperator: sct.logOperator, timestamp: sct.timestamp, signatureAlgorithm: sct.signatureAlgorithm, status: sct.status,
+      ...(sct.reason ? { reason: sct.reason } : {}),
+    }));
   }
 
   /** Polls every log now (or one, by id). */
@@ -171,7 +184,11 @@ export class CtMonitorService implements OnApplicationBootstrap, BeforeApplicati
     try {
       const sth = readSignedTreeHead(await client.getSth());
       verifySignedTreeHead(sth, log.publicKey);
-      if (sth.tree_size < treeSize) throw new Error(`tree head shrank from ${treeSize} to ${sth.tree_size} entries: not moving backwards`);
+      await checkExtends(client, { treeSize, rootHash: log.rootHash }, sth);
+      // Verified: later tree heads must extend this one, whatever happens to the entries below. Never
+      // replaced by a smaller one (a concurrent poll may have stored a newer head meanwhile).
+      await this.ds.createQueryBuilder().update(CtLog).set({ treeSize: String(sth.tree_size), rootHash: sth.sha256_root_hash })
+        .where('id = :id AND tree_size <= :size', { id: log.id, size: sth.tree_size }).execute();
       treeSize = sth.tree_size;
       const watched = (await this.watched()).map((w) => w.domain);
       for (let batch = 0; batch < BATCHES_PER_POLL && nextIndex < treeSize && !this.stopped; batch++) {
@@ -183,7 +200,7 @@ export class CtMonitorService implements OnApplicationBootstrap, BeforeApplicati
         nextIndex += entries.length;
         read += entries.length;
       }
-      await this.ds.getRepository(CtLog).update(log.id, { treeSize: String(treeSize), polledAt: new Date(), lastError: null });
+      await this.ds.getRepository(CtLog).update(log.id, { polledAt: new Date(), lastError: null });
       return { log: log.name, treeSize, read, findings: found, nextIndex };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

@@ -1,9 +1,11 @@
-// Test-only: a small RFC 6962 log on loopback serving get-sth (signed with a real ECDSA P-256 key)
-// and get-entries from a list of certificates it is given, with a cap on entries per answer like
-// real logs have. No public log is reachable from the test machines.
+// Test-only: a small RFC 6962 log on loopback serving get-sth (signed with a real ECDSA P-256 key),
+// get-sth-consistency (real RFC 6962 2.1.2 proofs over its Merkle tree) and get-entries from a list
+// of certificates it is given, with a cap on entries per answer like real logs have. It can also
+// lie: rewrite an entry it already showed, as a log forking its history would. No public log is
+// reachable from the test machines.
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { precertLeaf, signedTreeHead, TestCtLogKey, x509Leaf } from '../../../../../../libs/pki/src/ct/testing/ct-encoding';
+import { consistencyProof, merkleTreeHash, precertLeaf, signedTreeHead, TestCtLogKey, x509Leaf } from '../../../../../../libs/pki/src/ct/testing/ct-encoding';
 
 export class TestCtLogServer {
   readonly key = new TestCtLogKey();
@@ -21,6 +23,16 @@ export class TestCtLogServer {
   addPrecertificate(der: Buffer, issuerSpkiDer: Buffer, timestamp = new Date()): number {
     this.leaves.push(precertLeaf(der, issuerSpkiDer, timestamp));
     return this.leaves.length - 1;
+  }
+
+  /** Replaces entry `index` with another certificate: the tree of every size above it changes. */
+  rewriteHistory(index: number, der: Buffer, timestamp = new Date()): void {
+    this.leaves[index] = x509Leaf(der, timestamp);
+  }
+
+  /** The root hash of the tree as it is now. */
+  root(): Buffer {
+    return merkleTreeHash(this.leaves);
   }
 
   get url(): string {
@@ -45,6 +57,12 @@ export class TestCtLogServer {
       response.end(JSON.stringify(body));
     };
     if (url.pathname === '/log/ct/v1/get-sth') return json(200, signedTreeHead(this.leaves, this.key));
+    if (url.pathname === '/log/ct/v1/get-sth-consistency') {
+      const first = Number(url.searchParams.get('first'));
+      const second = Number(url.searchParams.get('second'));
+      if (!Number.isInteger(first) || !Number.isInteger(second) || first < 1 || first > second || second > this.leaves.length) return json(400, { error: 'bad sizes' });
+      return json(200, { consistency: consistencyProof(this.leaves.slice(0, second), first).map((hash) => hash.toString('base64')) });
+    }
     if (url.pathname === '/log/ct/v1/get-entries') {
       const start = Number(url.searchParams.get('start'));
       const end = Number(url.searchParams.get('end'));
