@@ -1,6 +1,7 @@
 // Alert evaluation benchmark: 200,000 inventory certificates (1,000 agents, notAfter spread from 30
-// days ago to a year ahead, so ~16% sit inside the 30-day threshold), 2,000 policy findings, three
-// ownership rules and two channels; the real evaluation pass (AlertEvaluator) on PGlite or PostgreSQL.
+// days ago to a year ahead, so ~16% sit inside the 30-day threshold; 1% RSA-1024, 1% SHA-1), the
+// real policy pass (baseline policy) whose findings the alerts read, three ownership rules and two
+// channels; the real evaluation pass (AlertEvaluator) on PGlite or PostgreSQL.
 // Timed passes: cold (opens every alert, queues its notifications), steady (nothing changed), and a
 // day later (stages crossed, titles changed). Memory: heap and RSS growth over the passes.
 // Usage: node dist/tools/bench/alerts/alerts-bench.js [--records N] [--postgres ADMIN_URL] [--profile DIR]
@@ -16,6 +17,9 @@ import { AlertEvaluator } from '../../../apps/server/src/app/alerts/alert-evalua
 import { FakeClock } from '../../../apps/server/src/app/alerts/clock';
 import { PolicyFinding, StaticPolicyFindings } from '../../../apps/server/src/app/alerts/policy-findings';
 import { AuditService } from '../../../apps/server/src/app/audit/audit.service';
+import { runPolicyPass } from '../../../apps/server/src/app/policy/policy-pass';
+import { queryRows } from '../../../apps/server/src/database/query-rows';
+import { BASELINE_POLICY, compilePolicy } from '@certfleet/policy';
 import { OwnershipService } from '../../../apps/server/src/app/ownership/ownership.service';
 
 const metric = (name: string, value: number) => console.log(`METRIC ${name} ${Number.isInteger(value) ? value : value.toFixed(3)}`);
@@ -62,7 +66,10 @@ async function main(): Promise<void> {
               CASE WHEN g % 10 = 0 THEN '/etc/nginx/ssl/c' ELSE '/etc/ssl/c' END || g || '.pem', '0',
               encode(sha256(g::text::bytea), 'hex'), 'CN=svc' || g || '.example.com', 'CN=Bench CA', to_hex(g),
               $1::timestamptz - interval '60 days', $1::timestamptz + ((g * 7919) % (395 * 24)) * interval '1 hour' - interval '30 days',
-              jsonb_build_object('dnsNames', jsonb_build_array('svc' || g || CASE WHEN g % 7 = 0 THEN '.shop.example.com' ELSE '.example.com' END), 'isCa', false, 'selfSigned', false),
+              jsonb_build_object('dnsNames', jsonb_build_array('svc' || g || CASE WHEN g % 7 = 0 THEN '.shop.example.com' ELSE '.example.com' END), 'isCa', false, 'selfSigned', false,
+                                 'keyAlgorithm', CASE WHEN g % 3 = 0 THEN 'EC' ELSE 'RSA' END, 'keySize', CASE WHEN g % 3 = 0 THEN 256 WHEN g % 100 = 1 THEN 1024 ELSE 2048 END,
+                                 'keyCurve', CASE WHEN g % 3 = 0 THEN 'P-256' ELSE NULL END,
+                                 'signatureAlgorithm', CASE WHEN g % 3 = 0 THEN 'ecdsa-with-SHA256' WHEN g % 100 = 2 THEN 'sha1WithRSAEncryption' ELSE 'sha256WithRSAEncryption' END),
               1, $1, $1
          FROM generate_series(1, $2::int) g`,
       [now, records],
@@ -74,8 +81,14 @@ async function main(): Promise<void> {
     await ds.query(`INSERT INTO "ownership_rules" ("name", "priority", "agent_labels", "team") VALUES ('staging', 30, '{"env":"staging"}', 'platform')`);
     await ds.query(`INSERT INTO "alert_thresholds" ("scope", "scope_value", "days") VALUES ('tag', 'pci', '[45, 21, 10]')`);
     await ds.query(`INSERT INTO "notification_channels" ("name", "type", "role", "settings") VALUES ('all', 'webhook', 'all', '{"url":"http://127.0.0.1:9/x"}'), ('oncall', 'webhook', 'escalation', '{"url":"http://127.0.0.1:9/y"}')`);
-    const fps = (await ds.query(`SELECT "fingerprint_sha256" AS "fp" FROM "inventory_items" ORDER BY "item_key" LIMIT 2000`)) as { fp: string }[];
-    const findings: PolicyFinding[] = fps.map((r, i) => ({ certificateKey: r.fp, rule: i % 2 ? 'key-size' : 'signature-sha1', severity: i % 5 ? 'warning' : 'critical', message: 'bench finding' }));
+    // The policy pass over the whole inventory (baseline policy: RSA-1024 and SHA-1 are findings), as
+    // the server runs it before alerts read its findings: first (every key hash derived), then steady.
+    const policy = compilePolicy(BASELINE_POLICY);
+    const policyFirst = process.env.SKIPPOL ? { durationMs: 0 } : await runPolicyPass(ds.manager, policy, now);
+    const policySteady = process.env.SKIPPOL ? { durationMs: 0 } : await runPolicyPass(ds.manager, policy, now);
+    const findings: PolicyFinding[] = queryRows<{ fp: string; rule: string; severity: 'warning' | 'critical'; message: string }>(
+      await ds.query(`SELECT fingerprint_sha256 AS "fp", rule_id AS "rule", severity, message FROM policy_findings WHERE severity IN ('warning', 'critical')`),
+    ).map((r) => ({ certificateKey: `fp:${r.fp}`, rule: r.rule, severity: r.severity, message: r.message }));
 
     const clock = new FakeClock(now);
     const config = loadServerConfig({ CERTFLEET_DATA_DIR: work });
@@ -105,6 +118,11 @@ async function main(): Promise<void> {
     metric('alerts_pass_next_day_changed', nextDay.changed);
     metric('alerts_pass_steady_conditions_seconds', Math.min(steady.conditionsMs, steady2.conditionsMs) / 1000);
     metric('alerts_conditions', steady.conditions);
+    metric('policy_pass_first_seconds', policyFirst.durationMs / 1000);
+    metric('policy_pass_steady_seconds', policySteady.durationMs / 1000);
+    metric('policy_findings', findings.length);
+    // What the server does per full pass: the policy pass, then the alert pass over its findings.
+    metric('full_pass_steady_seconds', (policySteady.durationMs + Math.min(steady.ms, steady2.ms)) / 1000);
     metric('alerts_heap_growth_mb', mb(heapAfter - heap0));
     metric('alerts_rss_peak_growth_mb', mb(peakRss - rss0));
     metric('alerts_rss_peak_mb', mb(peakRss));

@@ -39,26 +39,25 @@ interface CertificateRow {
 export async function runPolicyPass(m: EntityManager, policy: CompiledPolicy, now = new Date()): Promise<PassSummary> {
   const started = Date.now();
   await recordPublicKeys(m);
-  const keyUse = await inventoryKeyUse(m);
+  const { keyUse, keyOf } = await reusedKeys(m);
   let cursor = FIRST_CURSOR;
   let certificates = 0;
   let findings = 0;
   for (;;) {
-    const rows = queryRows<CertificateRow>(
+    // One JSON text per row: the driver decodes one field instead of seventeen (most of the cost of
+    // reading 200,000 rows on PGlite).
+    const rows = queryRows<{ r: string }>(
       await m.query(
-        `SELECT i.agent_id, i.item_key, a.hostname, i.path, i.fingerprint_sha256, i.issuer, i.not_before, i.not_after,
-                i.detail->>'keyAlgorithm' AS key_algorithm, (i.detail->>'keySize')::int AS key_size, i.detail->>'keyCurve' AS key_curve,
-                i.detail->>'signatureAlgorithm' AS signature_algorithm, (i.detail->>'isCa')::boolean AS is_ca,
-                (i.detail->>'selfSigned')::boolean AS self_signed, i.detail->'dnsNames' AS dns_names, i.detail->'ipAddresses' AS ip_addresses,
-                k.public_key_sha256
+        `SELECT json_build_array(i.agent_id, i.item_key, a.hostname, i.path, i.fingerprint_sha256, i.issuer, i.not_before, i.not_after,
+                i.detail->>'keyAlgorithm', (i.detail->>'keySize')::int, i.detail->>'keyCurve', i.detail->>'signatureAlgorithm',
+                (i.detail->>'isCa')::boolean, (i.detail->>'selfSigned')::boolean, i.detail->'dnsNames', i.detail->'ipAddresses')::text AS r
            FROM (SELECT * FROM inventory_items i WHERE i.kind = 'certificate' AND i.fingerprint_sha256 IS NOT NULL AND (i.agent_id, i.item_key) > ($1::uuid, $2)
                  ORDER BY i.agent_id, i.item_key LIMIT ${BATCH}) i
            JOIN agents a ON a.id = i.agent_id
-           LEFT JOIN certificate_public_keys k ON k.fingerprint_sha256 = i.fingerprint_sha256
           ORDER BY i.agent_id, i.item_key`,
         cursor,
       ),
-    );
+    ).map(({ r }) => certificateRow(JSON.parse(r) as unknown[], keyOf));
     if (rows.length === 0) break;
     const found = new Map<string, [string, PolicyFinding]>();
     for (const row of rows) {
@@ -100,6 +99,14 @@ async function evaluateEndpoints(m: EntityManager, policy: CompiledPolicy, now: 
   return found.size;
 }
 
+// Only keys carried by more than one certificate can break the key-reuse rule; the others need no hash.
+function certificateRow(v: unknown[], keyOf: Map<string, string>): CertificateRow {
+  const [agent_id, item_key, hostname, path, fingerprint_sha256, issuer, not_before, not_after, key_algorithm, key_size, key_curve, signature_algorithm, is_ca, self_signed, dns_names, ip_addresses] = v as [
+    string, string, string, string, string, string | null, string | null, string | null, string | null, number | null, string | null, string | null, boolean | null, boolean | null, string[] | null, string[] | null,
+  ];
+  return { agent_id, item_key, hostname, path, fingerprint_sha256, issuer, not_before, not_after, key_algorithm, key_size, key_curve, signature_algorithm, is_ca, self_signed, dns_names, ip_addresses, public_key_sha256: keyOf.get(fingerprint_sha256) ?? null };
+}
+
 function factsOf(r: CertificateRow): CertificateFacts {
   return {
     fingerprintSha256: r.fingerprint_sha256,
@@ -123,13 +130,18 @@ function factsOf(r: CertificateRow): CertificateFacts {
 /** SPKI hashes for inventory certificates that have none yet, parsed once from their DER. */
 export async function recordPublicKeys(m: EntityManager): Promise<number> {
   let recorded = 0;
+  // Walks the fingerprint index from where the last batch stopped: asking each time for "the first
+  // ones without a key" rescanned the inventory per batch (quadratic: 68 s for 200,000 on PGlite).
+  let after = '';
   for (;;) {
     const rows = queryRows<{ fingerprint_sha256: string; der: string | null }>(
       await m.query(
         `SELECT DISTINCT ON (i.fingerprint_sha256) i.fingerprint_sha256, encode(i.der, 'hex') AS der
-           FROM inventory_items i LEFT JOIN certificate_public_keys k ON k.fingerprint_sha256 = i.fingerprint_sha256
-          WHERE i.kind = 'certificate' AND i.fingerprint_sha256 IS NOT NULL AND k.fingerprint_sha256 IS NULL
+           FROM inventory_items i
+          WHERE i.fingerprint_sha256 > $1 AND i.kind = 'certificate'
+            AND NOT EXISTS (SELECT 1 FROM certificate_public_keys k WHERE k.fingerprint_sha256 = i.fingerprint_sha256)
           ORDER BY i.fingerprint_sha256 LIMIT ${KEY_BATCH}`,
+        [after],
       ),
     );
     if (rows.length === 0) return recorded;
@@ -141,11 +153,17 @@ export async function recordPublicKeys(m: EntityManager): Promise<number> {
     await m.query(`INSERT INTO certificate_public_keys (fingerprint_sha256, public_key_sha256) VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`, params);
     recorded += rows.length;
     if (rows.length < KEY_BATCH) return recorded;
+    after = rows[rows.length - 1].fingerprint_sha256;
   }
 }
 
 /** Keys carried by more than one distinct certificate in the inventory (the only ones key reuse needs). */
 export async function inventoryKeyUse(m: EntityManager | DataSource, publicKeySha256?: string): Promise<KeyUse> {
+  return (await reusedKeys(m, publicKeySha256)).keyUse;
+}
+
+/** inventoryKeyUse, and the key of each certificate it counted (by fingerprint). */
+async function reusedKeys(m: EntityManager | DataSource, publicKeySha256?: string): Promise<{ keyUse: KeyUse; keyOf: Map<string, string> }> {
   const rows = queryRows<{ public_key_sha256: string; fingerprint_sha256: string }>(
     await m.query(
       `SELECT k.public_key_sha256, k.fingerprint_sha256 FROM certificate_public_keys k
@@ -157,11 +175,13 @@ export async function inventoryKeyUse(m: EntityManager | DataSource, publicKeySh
   );
   const certificatesPerKey = new Map<string, number>();
   const counted = new Set<string>();
+  const keyOf = new Map<string, string>();
   for (const r of rows) {
     counted.add(r.fingerprint_sha256);
+    keyOf.set(r.fingerprint_sha256, r.public_key_sha256);
     certificatesPerKey.set(r.public_key_sha256, (certificatesPerKey.get(r.public_key_sha256) ?? 0) + 1);
   }
-  return { certificatesPerKey, counted };
+  return { keyUse: { certificatesPerKey, counted }, keyOf };
 }
 
 async function upsertFindings(m: EntityManager, found: [string, PolicyFinding][], now: Date): Promise<void> {
