@@ -85,7 +85,10 @@ async function main(): Promise<void> {
     // the server runs it before alerts read its findings: first (every key hash derived), then steady.
     const policy = compilePolicy(BASELINE_POLICY);
     const policyFirst = await runPolicyPass(ds.manager, policy, now);
-    const policySteady = await runPolicyPass(ds.manager, policy, now);
+    const profileDir = get('--profile');
+    const policySteady = profileDir
+      ? await profiled(join(profileDir, 'policy-steady.cpuprofile'), () => runPolicyPass(ds.manager, policy, now))
+      : await runPolicyPass(ds.manager, policy, now);
     const findings: PolicyFinding[] = queryRows<{ fp: string; rule: string; severity: 'warning' | 'critical'; message: string }>(
       await ds.query(`SELECT fingerprint_sha256 AS "fp", rule_id AS "rule", severity, message FROM policy_findings WHERE severity IN ('warning', 'critical')`),
     ).map((r) => ({ certificateKey: `fp:${r.fp}`, rule: r.rule, severity: r.severity, message: r.message }));
@@ -99,7 +102,6 @@ async function main(): Promise<void> {
     let peakRss = rss0;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
     const cold = await evaluator.evaluate();
-    const profileDir = get('--profile');
     const steady = profileDir ? await profiled(join(profileDir, 'alerts-steady.cpuprofile'), () => evaluator.evaluate()) : await evaluator.evaluate();
     const steady2 = await evaluator.evaluate();
     clock.advanceDays(1);
@@ -146,7 +148,7 @@ async function profiled<T>(file: string, fn: () => Promise<T>): Promise<T> {
     const { profile } = (await post('Profiler.stop')) as { profile: object };
     writeFileSync(file, JSON.stringify(profile));
     session.disconnect();
-    console.log(`profile of the steady pass written to ${file}`);
+    console.log(`profile written to ${file}`);
   }
 }
 
