@@ -76,18 +76,23 @@ export class AlertConditions {
     const { now } = this.input;
     const out: AlertCondition[] = [];
     // Self-signed CA certificates are trust anchors in bundles (e.g. /etc/ssl/certs), not served certificates.
-    // NOT IN (a hashed subplan, one scan): NOT EXISTS let the planner rescan a small or never-analysed
-    // managed_certificates once per inventory row.
+    // Copies of managed certificates are dropped here rather than in SQL: NOT EXISTS let the planner
+    // rescan a small or never-analysed managed_certificates once per row, and NOT IN stops being
+    // hashed once the managed fingerprints outgrow work_mem.
+    const managedCopies = new Set(
+      queryRows<{ fp: string }>(
+        await this.m.query(`SELECT DISTINCT "current_fingerprint" AS "fp" FROM "managed_certificates" WHERE "current_fingerprint" IS NOT NULL AND "removed_at" IS NULL`),
+      ).map((r) => r.fp),
+    );
     const rows = inventoryRows(
       await this.m.query(
         `SELECT ${INVENTORY_ROW} AS "r"
            FROM "inventory_items" i JOIN "agents" a ON a."id" = i."agent_id"
           WHERE i."kind" = 'certificate' AND i."not_after" <= $1 AND i."fingerprint_sha256" IS NOT NULL
-            AND NOT (i."detail" @> '{"isCa": true, "selfSigned": true}')
-            AND i."fingerprint_sha256" NOT IN (SELECT mc."current_fingerprint" FROM "managed_certificates" mc WHERE mc."current_fingerprint" IS NOT NULL AND mc."removed_at" IS NULL)`,
+            AND NOT (i."detail" @> '{"isCa": true, "selfSigned": true}')`,
         [this.horizon()],
       ),
-    );
+    ).filter((r) => !managedCopies.has(r.fp));
     for (const [fp, c] of groupByFingerprint(rows)) {
       const subjectKey = `fp:${fp}`;
       const owner = this.ownership.resolve(this.owners, subjectKey, c.subject);
