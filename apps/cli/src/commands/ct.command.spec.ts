@@ -68,6 +68,8 @@ describe('certfleet ct', () => {
     expect(output[0]).toMatch(/Google 'Argon2024'\s+valid\s+7s3Q/);
     expect(output[0]).toMatch(/Google 'Icarus'\s+invalid\s+KTxR/);
     expect(output[0]).toMatch(/unknown log\s+unknown log\s+CQkJ/);
+    expect(output[0]).toContain("\n\nGoogle 'Icarus': the signature does not verify with the log's key");
+    expect(output[0]).not.toContain("Google 'Argon2024':");
     await ctCommand(['scts', 'ab'.repeat(32), '--json'], api);
     expect(JSON.parse(output[1]).map((r: { status: string }) => r.status)).toEqual(['valid', 'invalid', 'unknown log']);
   });

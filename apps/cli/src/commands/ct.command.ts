@@ -116,11 +116,12 @@ async function scts(args: string[], api: () => ApiSettings): Promise<number> {
   const fingerprint = onePositional(positionals, 'FINGERPRINT', CT_USAGE);
   const rows = await callApi<Array<{ logId: string; logName: string | null; timestamp: string; signatureAlgorithm: string; status?: string; reason?: string }>>(api(), 'GET', `/api/v1/ct/scts/${encodeURIComponent(fingerprint)}`);
   if (values.json) console.log(JSON.stringify(rows, null, 2));
-  else
-    console.log(
-      rows.length
-        ? table(['LOG', 'STATUS', 'LOG ID', 'TIMESTAMP', 'SIGNATURE'], rows.map((r) => [r.logName ?? 'unknown log', r.status ?? '-', r.logId, shortTime(r.timestamp), r.signatureAlgorithm]))
-        : 'no embedded SCTs',
-    );
+  else if (!rows.length) console.log('no embedded SCTs');
+  else {
+    // Why an SCT is not valid, under the table (too long for a column).
+    const reasons = rows.filter((r) => r.reason).map((r) => `${r.logName ?? r.logId}: ${r.reason}`);
+    const listed = table(['LOG', 'STATUS', 'LOG ID', 'TIMESTAMP', 'SIGNATURE'], rows.map((r) => [r.logName ?? 'unknown log', r.status ?? '-', r.logId, shortTime(r.timestamp), r.signatureAlgorithm]));
+    console.log(reasons.length ? `${listed}\n\n${reasons.join('\n')}` : listed);
+  }
   return 0;
 }

@@ -13,7 +13,7 @@ describe.each(['pglite', 'postgresql'] as const)('expiry of managed certificates
   let { ds, hooks, services, close } = {} as OpenAlerting;
   const t0 = new Date();
   const clock = new FakeClock(t0);
-  let shop: { id: string };
+  let shop: { id: string; agentId: string; profile: { dnsNames: string[]; ipAddresses: string[] } };
   let stray: { fullchainPem: string };
 
   beforeAll(async () => {
