@@ -4,12 +4,12 @@
 // a job run twice.
 import { X509Certificate } from 'node:crypto';
 import { createKeyAndCsrFor, CSR_KEY_TYPES, CsrKeyType } from '@certfleet/pki';
-import { CertificateJob, JobCertificate, JobChallenge, JobChallenge_Mode, JobChallengeCleanup, JobChallengeReady, JobCsr, JobOutcome, JobRejected, JobResult, JobResultAck } from '@certfleet/proto';
+import { CertificateJob, JobCertificate, JobChallenge, JobChallengeCleanup, JobChallengeReady, JobCsr, JobOutcome, JobRejected, JobResult, JobResultAck } from '@certfleet/proto';
 import { InstallFailedError } from '@certfleet/targets';
 import { Logger } from '../log';
 import { StateDir } from '../state/state-dir';
 import { activateCertificate, reloadService } from './activation';
-import { Http01Responder } from './challenges/http01-responder';
+import { JobChallenges } from './challenges/job-challenges';
 import { checkJobCertificate, describeCertificate, parseCertificates, serialHex } from './certificate-check';
 import { filesNotInPlace, planJobInstall, PlannedInstall, Undo, undoFromRecord, writeJobFiles } from './job-install';
 import { isValidJobId, JobJournal, JobJournalStore, JobMaterial, JournalEntry } from './journal';
@@ -66,51 +66,33 @@ export class JobRunner {
   private readonly busy = new Set<string>();
   /** Jobs stopped by haltAfterStage: for this process they are as good as crashed. */
   private readonly halted = new Set<string>();
-  private readonly http01: Http01Responder;
+  private readonly challenges: JobChallenges;
 
   constructor(private readonly opts: JobRunnerOptions) {
     this.journal = new JobJournalStore(opts.stateDir);
     this.log = opts.log;
     this.now = opts.now ?? (() => new Date());
-    this.http01 = new Http01Responder({ listenHost: opts.challengeListenHost });
+    this.challenges = new JobChallenges({
+      log: this.log,
+      journalOf: (jobId) => this.readJournal(jobId),
+      sendReady: (msg) => opts.outbound.sendChallengeReady?.(msg),
+      listenHost: opts.challengeListenHost,
+      label,
+    });
   }
 
-  /**
-   * ACME HTTP-01 for a job waiting for its certificate: serve the token (webroot file or a
-   * listener), then say so. Not queued behind installs: the CA is waiting.
-   */
+  /** ACME HTTP-01 for a job waiting for its certificate (see JobChallenges). */
   onChallenge(msg: JobChallenge): void {
-    const ready = (error: string) => this.send('challenge answer', msg.jobId, () => this.opts.outbound.sendChallengeReady?.({ jobId: msg.jobId, token: msg.token, error }));
-    if (!isValidJobId(msg.jobId)) return;
-    const journal = this.readJournal(msg.jobId);
-    if (!journal || journal.stage !== 'csr-sent') {
-      ready(`job ${msg.jobId} is not waiting for a certificate on this agent`);
-      return;
-    }
-    const challenge =
-      msg.mode === JobChallenge_Mode.MODE_WEBROOT
-        ? { mode: 'webroot' as const, token: msg.token, keyAuthorization: msg.keyAuthorization, webroot: msg.webroot }
-        : { mode: 'standalone' as const, token: msg.token, keyAuthorization: msg.keyAuthorization, port: msg.port };
-    this.http01.present(msg.jobId, challenge).then(
-      () => {
-        this.log('info', `${label(journal)}: answering the ACME HTTP-01 challenge ${challenge.mode === 'webroot' ? `from ${challenge.webroot}` : `on port ${challenge.port}`}`);
-        ready('');
-      },
-      (error: Error) => {
-        this.log('warn', `${label(journal)}: cannot answer the ACME HTTP-01 challenge: ${error.message}`);
-        ready(error.message);
-      },
-    );
+    this.challenges.present(msg);
   }
 
   onChallengeCleanup(msg: JobChallengeCleanup): void {
-    if (!isValidJobId(msg.jobId)) return;
-    this.http01.cleanup(msg.jobId, msg.token).catch((error: Error) => this.log('warn', `job ${msg.jobId}: removing the HTTP-01 challenge failed: ${error.message}`));
+    this.challenges.cleanup(msg);
   }
 
   /** Takes away challenge files and listeners still up (agent shutdown). */
   closeChallenges(): Promise<void> {
-    return this.http01.closeAll();
+    return this.challenges.closeAll();
   }
 
   /** After each (re)connect: resend CSRs awaiting a certificate and results awaiting an ack; resume jobs interrupted by a crash. */
