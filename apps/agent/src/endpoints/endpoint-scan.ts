@@ -20,14 +20,20 @@ export interface EndpointScanOptions {
 
 export async function scanEndpoints(options: EndpointScanOptions = {}): Promise<EndpointReport> {
   const listeners = findListeners(options.proc).filter((l) => !options.ports || options.ports.includes(l.port));
-  const results: ListenerProbe[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < listeners.length) results.push(await probeListener(listeners[next++], options.timeoutMs ?? 2000));
-  };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, Math.max(1, listeners.length)) }, worker));
+  const results = await probeEach(listeners, options.concurrency ?? 8, (l) => probeListener(l, options.timeoutMs ?? 2000));
   results.sort((a, b) => a.port - b.port || a.host.localeCompare(b.host));
   return { probedAt: new Date(), listeners: results };
+}
+
+/** Probes `items` with at most `concurrency` handshakes at once; results in completion order. */
+export async function probeEach<T, R>(items: readonly T[], concurrency: number, probe: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) results.push(await probe(items[next++]));
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, items.length)) }, worker));
+  return results;
 }
 
 async function probeListener(listener: Listener, timeoutMs: number): Promise<ListenerProbe> {

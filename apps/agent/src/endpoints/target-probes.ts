@@ -4,7 +4,7 @@ import { X509Certificate } from 'node:crypto';
 import type { ServerMessage } from '@certfleet/proto';
 import { probeEndpoint } from '@certfleet/pki';
 import type { EndpointReport } from './endpoint-scan';
-import { toListenerProbe } from './endpoint-scan';
+import { probeEach, toListenerProbe } from './endpoint-scan';
 
 export type EndpointProbeRequest = Extract<NonNullable<ServerMessage['payload']>, { $case: 'endpointProbe' }>['value'];
 type TargetProbe = { targetId: string; probe: EndpointReport['listeners'][number] };
@@ -26,17 +26,11 @@ export async function probeTargets(request: EndpointProbeRequest, options: Targe
       return false;
     }
   });
-  const results: TargetProbe[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < request.targets.length) {
-      const target = request.targets[next++];
-      const probe = await probeEndpoint({
-        host: target.host, port: target.port, serverName: target.serverName || undefined, timeoutMs: options.timeoutMs ?? 5000, trust: { roots }, testVersions: true,
-      });
-      results.push({ targetId: target.targetId, probe: toListenerProbe(probe, '') });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, Math.max(1, request.targets.length)) }, worker));
+  const results = await probeEach(request.targets, options.concurrency ?? 8, async (target): Promise<TargetProbe> => {
+    const probe = await probeEndpoint({
+      host: target.host, port: target.port, serverName: target.serverName || undefined, timeoutMs: options.timeoutMs ?? 5000, trust: { roots }, testVersions: true,
+    });
+    return { targetId: target.targetId, probe: toListenerProbe(probe, '') };
+  });
   return { requestId: request.requestId, results };
 }

@@ -175,7 +175,11 @@ export class EndpointsService implements OnApplicationBootstrap, BeforeApplicati
   // Each agent gets its targets in batches; returns how many got no answer (nothing is stored for them).
   private async probeThroughAgents(targets: EndpointTarget[], roots: string[], now: Date, rows: EndpointObservation[]): Promise<number> {
     const byAgent = new Map<string, EndpointTarget[]>();
-    for (const t of targets) byAgent.set(t.probeAgentId!, [...(byAgent.get(t.probeAgentId!) ?? []), t]);
+    for (const t of targets) {
+      const list = byAgent.get(t.probeAgentId!) ?? [];
+      list.push(t);
+      byAgent.set(t.probeAgentId!, list);
+    }
     const agents = await this.ds.getRepository(Agent).findBy({ id: In([...byAgent.keys()]) });
     let unanswered = 0;
     await Promise.all(
