@@ -65,6 +65,10 @@ describe.each(['pglite', 'postgresql'] as const)('ACME server with certbot and l
     const live = join(dir, 'config', 'live', 'www.acme.test');
     expect((await opensslVerify(rootFile, join(live, 'chain.pem'), join(live, 'cert.pem'))).out).toContain(': OK');
     const firstSerial = await serialOf(join(live, 'cert.pem'));
+    // In the inventory as soon as it is issued, located at its ACME order (no agent runs here).
+    const acmeInventory = async () =>
+      (JSON.parse((await cli(['certs', '--agent', 'acme:lab', '--json'], cliEnv)).stdout) as { items: Array<{ serial: string; path: string; status: string; detail: { dnsNames: string[] } }> }).items;
+    expect(await acmeInventory()).toEqual([expect.objectContaining({ serial: firstSerial, status: 'OK', path: expect.stringMatching(/^\/acme\/lab\/order\//), detail: expect.objectContaining({ dnsNames: ['www.acme.test'] }) })]);
 
     // Webroot: certbot writes the token file, a static server on the HTTP-01 port serves it.
     const webroot = join(work, 'webroot');
@@ -89,6 +93,8 @@ describe.each(['pglite', 'postgresql'] as const)('ACME server with certbot and l
     expect(renewed.out).toContain('Successfully received certificate');
     const renewedSerial = await serialOf(join(live, 'cert.pem'));
     expect(renewedSerial).not.toBe(firstSerial);
+    // The renewal replaced the first; web.acme.test was revoked: neither is listed any more.
+    expect((await acmeInventory()).map((c) => c.serial)).toEqual([renewedSerial]);
     expect((await opensslVerify(rootFile, join(live, 'chain.pem'), join(live, 'cert.pem'))).out).toContain(': OK');
 
     const revoked = await certbot(dir, ['revoke', '--server', directory, '--cert-path', join(live, 'cert.pem'), '--reason', 'keycompromise', '--no-delete-after-revoke']);
@@ -96,11 +102,12 @@ describe.each(['pglite', 'postgresql'] as const)('ACME server with certbot and l
     const ocsp = await opensslOcspStatus(`${server.httpUrl}/pki/ocsp`, rootFile, join(live, 'chain.pem'), join(live, 'cert.pem'));
     expect(ocsp.out).toMatch(/: revoked/);
     expect(ocsp.out).toContain('Reason: keyCompromise');
+    expect(await acmeInventory()).toEqual([]);
 
     // Recorded like every certificate the CA signs, and shown as issued by ACME.
-    const listed = JSON.parse((await cli(['acme', 'certs', '--ca', 'lab', '--json'], cliEnv)).stdout) as Array<{ serial: string; issuedBy: string; revokedAt: string | null }>;
-    expect(listed.find((c) => c.serial === renewedSerial)).toMatchObject({ issuedBy: 'acme', revokedAt: expect.any(String) });
-    expect(listed.find((c) => c.serial === firstSerial)).toMatchObject({ issuedBy: 'acme', revokedAt: null });
+    const listed = JSON.parse((await cli(['acme', 'certs', '--ca', 'lab', '--json'], cliEnv)).stdout) as Array<{ serial: string; issuedBy: string; revokedAt: string | null; replacedBySerial: string | null }>;
+    expect(listed.find((c) => c.serial === renewedSerial)).toMatchObject({ issuedBy: 'acme', revokedAt: expect.any(String), replacedBySerial: null });
+    expect(listed.find((c) => c.serial === firstSerial)).toMatchObject({ issuedBy: 'acme', revokedAt: null, replacedBySerial: renewedSerial });
     const revocations = await cli(['revoke', 'list', '--issuer', 'lab', '--json'], cliEnv);
     expect(revocations.stdout).toContain(renewedSerial);
   });

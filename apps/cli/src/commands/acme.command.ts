@@ -51,12 +51,12 @@ async function directories(args: string[], api: () => ApiSettings): Promise<numb
 
 async function certs(args: string[], api: () => ApiSettings): Promise<number> {
   const { values } = parseCommandArgs({ args, options: { ca: { type: 'string' }, json: { type: 'boolean' } } }, ACME_USAGE);
-  const rows = await callApi<Array<{ serial: string; identifiers: string[]; notAfter: string; revokedAt: string | null; acmeAccountId: string }>>(
+  const rows = await callApi<Array<{ serial: string; identifiers: string[]; notAfter: string; revokedAt: string | null; replacedBySerial: string | null; acmeAccountId: string }>>(
     api(),
     'GET',
     `/api/v1/acme/certificates${values.ca ? `?ca=${encodeURIComponent(values.ca)}` : ''}`,
   );
   if (values.json) console.log(JSON.stringify(rows, null, 2));
-  else console.log(table(['SERIAL', 'NAMES', 'NOT AFTER', 'REVOKED', 'ACCOUNT'], rows.map((r) => [r.serial, r.identifiers.join(','), shortDate(r.notAfter), r.revokedAt ? shortDate(r.revokedAt) : '', r.acmeAccountId])));
+  else console.log(table(['SERIAL', 'NAMES', 'NOT AFTER', 'REVOKED', 'REPLACED BY', 'ACCOUNT'], rows.map((r) => [r.serial, r.identifiers.join(','), shortDate(r.notAfter), r.revokedAt ? shortDate(r.revokedAt) : '', r.replacedBySerial ?? '', r.acmeAccountId])));
   return 0;
 }

@@ -5,6 +5,7 @@ import { commonName, shortDate, table } from './format';
 export const CERTS_USAGE = `Usage:
   certfleet certs [list] [--expiring 30d] [--agent ID|HOSTNAME] [--issuer TEXT] [--status OK|WARNING|CRITICAL|EXPIRED]
         [--revocation good|revoked|unknown|unreachable] [--limit N] [--json]
+        Certificates from the ACME server that no agent has found on a host are listed at host acme:<CA name>.
   certfleet certs check-revocation [--fingerprint SHA256...] [--json]
         Checks OCSP (then the CRL) now for the given certificates, or for all of them.`;
 

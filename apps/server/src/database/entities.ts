@@ -17,6 +17,7 @@ import { AcmeAuthorization } from '../app/acme-server/acme-authorization.entity'
 import { AcmeEabKey } from '../app/acme-server/acme-eab-key.entity';
 import { AcmeNonce } from '../app/acme-server/acme-nonce.entity';
 import { AcmeOrder } from '../app/acme-server/acme-order.entity';
+import { AcmeOrderCertificate } from '../app/acme-server/acme-order-certificate.entity';
 import { ApiToken } from '../app/auth/api-token.entity';
 import { EnrollmentToken } from '../app/enrollment/enrollment-token.entity';
 import { AuthorityCredential } from '../app/fleet-ca/authority-credential.entity';
@@ -56,6 +57,7 @@ export const ENTITIES = [
   AcmeAccount,
   AcmeEabKey,
   AcmeOrder,
+  AcmeOrderCertificate,
   AcmeAuthorization,
   AcmeNonce,
   Alert,

@@ -37,6 +37,10 @@ export class AcmeOrder {
   @Column({ type: 'varchar', length: 64, name: 'certificate_serial', nullable: true })
   certificateSerial!: string | null;
 
+  /** The certificate this order renews (RFC 9773 "replaces", as issued_certificates.serial), if it named one. */
+  @Column({ type: 'varchar', length: 64, name: 'replaces_serial', nullable: true })
+  replacesSerial!: string | null;
+
   @CreateDateColumn({ type: 'timestamptz', name: 'created_at' })
   createdAt!: Date;
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
 import { createPublicKey, randomBytes, X509Certificate, type JsonWebKey } from 'node:crypto';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { CsrRejectedError, verifyCsrFast, type FastVerifiedCsr } from '@certfleet/pki';
@@ -12,10 +12,12 @@ import { ManagedCertificatesService } from '../managed/managed-certificates.serv
 import type { AcmeAnswer } from './acme-accounts.service';
 import { AcmeAuthorization, type AcmeChallenge, type AcmeChallengeType } from './acme-authorization.entity';
 import { AcmeOrder, type AcmeIdentifier } from './acme-order.entity';
+import { AcmeOrderCertificate } from './acme-order-certificate.entity';
 import { AcmeProblem, problemOf } from './acme-problem';
 import type { AcmeDirectory, AuthenticatedRequest } from './acme-request';
 import { ChallengeValidators } from './challenge-validators';
 import { authorizationStatusAt, canStartChallenge, orderStatusAt } from './order-state';
+import { recordMissingOrderCertificates, recordOrderCertificate } from './order-certificates';
 import { AcmeRenewalInfoService } from './renewal-info.service';
 
 const MAX_IDENTIFIERS = 100;
@@ -26,7 +28,7 @@ const KEY_TYPE_OF: Record<string, ProfileKeyType> = { 'EC/P-256': 'ec-p256', 'EC
 
 /** Orders, authorizations, challenges, finalization and certificate download (RFC 8555 7.4-7.5). */
 @Injectable()
-export class AcmeOrdersService implements OnModuleDestroy {
+export class AcmeOrdersService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('AcmeOrders');
   private readonly validators: ChallengeValidators;
   private readonly running = new Set<Promise<void>>();
@@ -42,6 +44,17 @@ export class AcmeOrdersService implements OnModuleDestroy {
     this.validators = new ChallengeValidators(config.acme);
   }
 
+  /** Orders finalized before certificates were recorded for the inventory get theirs, in the background. */
+  onApplicationBootstrap(): void {
+    const recording = recordMissingOrderCertificates(this.ds, (orderId, err) => this.logger.error(`ACME order ${orderId}: its certificate is not in the inventory: ${err.message}`))
+      .then((n) => {
+        if (n > 0) this.logger.log(`${n} certificates issued through ACME before this version added to the inventory`);
+      })
+      .catch((err) => this.logger.error(`recording ACME certificates in the inventory: ${(err as Error).message}`))
+      .finally(() => this.running.delete(recording));
+    this.running.add(recording);
+  }
+
   async onModuleDestroy(): Promise<void> {
     await Promise.allSettled([...this.running]);
   }
@@ -53,15 +66,15 @@ export class AcmeOrdersService implements OnModuleDestroy {
     // The same policy as managed certificates: refuse names it forbids now, not at finalize.
     const violations = checkProfile(this.profileFor(identifiers, 'ec-p256'), this.managed.policy);
     if (violations.length) throw new AcmeProblem('rejectedIdentifier', `the issuance policy refuses this order: ${violations.map((v) => v.message).join('; ')}`);
-    // RFC 9773 section 5: a renewal names the certificate it replaces; it is reflected, not stored.
+    // RFC 9773 section 5: a renewal names the certificate it replaces; kept to retire that one from the inventory.
     const replaces = await this.renewalInfo.checkReplaces(dir, req.account!.id, payload.replaces, identifiers);
     const expires = new Date(Date.now() + ORDER_LIFETIME_MS);
     const { order, authzs } = await this.ds.transaction(async (m) => {
-      const order = await m.getRepository(AcmeOrder).save({ accountId: req.account!.id, issuingCaId: dir.ca.id, status: 'pending', identifiers, expires, error: null, certificateSerial: null });
+      const order = await m.getRepository(AcmeOrder).save({ accountId: req.account!.id, issuingCaId: dir.ca.id, status: 'pending', identifiers, expires, error: null, certificateSerial: null, replacesSerial: replaces?.serial ?? null });
       const authzs = await m.getRepository(AcmeAuthorization).save(identifiers.map((identifier) => ({ orderId: order.id, accountId: req.account!.id, identifier, status: 'pending' as const, expires, challenges: this.challengesFor(identifier) })));
       return { order, authzs };
     });
-    return { status: 201, body: { ...this.orderView(dir, order, authzs), ...(replaces ? { replaces } : {}) }, headers: { Location: dir.order(order.id) } };
+    return { status: 201, body: { ...this.orderView(dir, order, authzs), ...(replaces ? { replaces: replaces.certId } : {}) }, headers: { Location: dir.order(order.id) } };
   }
 
   async order(dir: AcmeDirectory, id: string, req: AuthenticatedRequest): Promise<AcmeAnswer> {
@@ -130,6 +143,10 @@ export class AcmeOrdersService implements OnModuleDestroy {
       const [result] = await this.cas.issueMany(m, [{ caId: dir.ca.id, publicKeySpki: csr.publicKeySpki, profile, jobId: null, managedCertificateId: null }]);
       if (result instanceof IssuerUnavailableError) throw new AcmeProblem('serverInternal', result.message, 503);
       await m.getRepository(AcmeOrder).update({ id }, { status: 'valid', certificateSerial: result.leaf.serialHex });
+      await recordOrderCertificate(m, {
+        orderId: id, accountId: locked.accountId, issuingCaId: dir.ca.id, identifiers: locked.identifiers, replacesSerial: locked.replacesSerial,
+        serial: result.leaf.serialHex, fingerprintSha256: result.leaf.fingerprintSha256, certificatePem: result.leaf.certificatePem, chainPem: result.chainPem, issuedAt: new Date(),
+      });
       await this.audit.record(m, {
         actor: `acme:${req.account!.id}`,
         action: 'certificate.issued',
@@ -294,9 +311,17 @@ export class AcmeOrdersService implements OnModuleDestroy {
     const orders = await this.ds.getRepository(AcmeOrder).find({ where: caId ? { issuingCaId: caId, status: 'valid' } : { status: 'valid' }, order: { createdAt: 'DESC' }, take: limit });
     const serials = orders.map((o) => o.certificateSerial!).filter(Boolean);
     const certs = new Map((serials.length ? await this.ds.getRepository(IssuedCertificate).find({ where: { serial: In(serials) } }) : []).map((c) => [c.serial, c]));
+    const replaced = new Map((serials.length ? await this.ds.getRepository(AcmeOrderCertificate).find({ select: { serial: true, replacedAt: true, replacedBySerial: true }, where: { serial: In(serials) } }) : []).map((c) => [c.serial, c]));
     return orders.flatMap((o) => {
       const c = certs.get(o.certificateSerial ?? '');
-      return c ? [{ serial: c.serial, issuedBy: 'acme', issuingCaId: c.issuingCaId, acmeAccountId: o.accountId, acmeOrderId: o.id, identifiers: o.identifiers.map((i) => i.value), fingerprintSha256: c.fingerprintSha256, notBefore: c.notBefore, notAfter: c.notAfter, issuedAt: c.issuedAt, revokedAt: c.revokedAt, revocationReason: c.revocationReason }] : [];
+      const r = replaced.get(o.certificateSerial ?? '');
+      return c
+        ? [{
+            serial: c.serial, issuedBy: 'acme', issuingCaId: c.issuingCaId, acmeAccountId: o.accountId, acmeOrderId: o.id, identifiers: o.identifiers.map((i) => i.value),
+            fingerprintSha256: c.fingerprintSha256, notBefore: c.notBefore, notAfter: c.notAfter, issuedAt: c.issuedAt, revokedAt: c.revokedAt, revocationReason: c.revocationReason,
+            replacesSerial: o.replacesSerial, replacedAt: r?.replacedAt ?? null, replacedBySerial: r?.replacedBySerial ?? null,
+          }]
+        : [];
     });
   }
 }

@@ -27,7 +27,7 @@ export class AcmeRenewalInfoService {
    * RFC 9773 section 5: the replaced certificate must be one this account ordered here and share an
    * identifier with the new order. Returns the certID to reflect in the order.
    */
-  async checkReplaces(dir: AcmeDirectory, accountId: string, raw: unknown, identifiers: AcmeIdentifier[]): Promise<string | undefined> {
+  async checkReplaces(dir: AcmeDirectory, accountId: string, raw: unknown, identifiers: AcmeIdentifier[]): Promise<{ certId: string; serial: string } | undefined> {
     if (raw === undefined) return undefined;
     if (typeof raw !== 'string' || raw.length > 200) throw new AcmeProblem('malformed', '"replaces" must be a CertID string');
     const cert = await this.find(dir, raw).catch((err: unknown) => {
@@ -37,7 +37,7 @@ export class AcmeRenewalInfoService {
     if (!order || order.accountId !== accountId) throw new AcmeProblem('unauthorized', '"replaces" names a certificate this account did not order');
     const wanted = new Set(identifiers.map((i) => `${i.type}:${i.value}`));
     if (!order.identifiers.some((i) => wanted.has(`${i.type}:${i.value}`))) throw new AcmeProblem('malformed', '"replaces" names a certificate that shares no identifier with this order');
-    return raw;
+    return { certId: raw, serial: cert.serial };
   }
 
   private async find(dir: AcmeDirectory, raw: string): Promise<IssuedCertificate> {

@@ -87,8 +87,8 @@ export class AlertConditions {
     const rows = inventoryRows(
       await this.m.query(
         `SELECT ${INVENTORY_ROW} AS "r"
-           FROM "inventory_items" i JOIN "agents" a ON a."id" = i."agent_id"
-          WHERE i."kind" = 'certificate' AND i."not_after" <= $1 AND i."fingerprint_sha256" IS NOT NULL
+           FROM "certificate_inventory" i
+          WHERE i."not_after" <= $1 AND i."fingerprint_sha256" IS NOT NULL
             AND NOT (i."detail" @> '{"isCa": true, "selfSigned": true}')`,
         [this.horizon()],
       ),
@@ -252,13 +252,13 @@ export class AlertConditions {
     return out;
   }
 
-  /** Names and locations of discovered certificates, by fingerprint. */
+  /** Names and locations of inventory certificates, by fingerprint. */
   private async locate(fps: string[]): Promise<Map<string, Located>> {
     if (fps.length === 0) return new Map();
     const rows = inventoryRows(
       await this.m.query(
         `SELECT ${INVENTORY_ROW} AS "r"
-           FROM (SELECT DISTINCT unnest($1::varchar[]) AS "fp") k JOIN "inventory_items" i ON i."fingerprint_sha256" = k."fp" JOIN "agents" a ON a."id" = i."agent_id"`,
+           FROM (SELECT DISTINCT unnest($1::varchar[]) AS "fp") k JOIN "certificate_inventory" i ON i."fingerprint_sha256" = k."fp"`,
         [fps],
       ),
     );
@@ -270,7 +270,7 @@ export class AlertConditions {
  * One inventory row as a single JSON array in text: the driver decodes one field per row instead of
  * seven (per-field decoding was a large share of a pass over tens of thousands of rows).
  */
-const INVENTORY_ROW = `json_build_array(i."fingerprint_sha256", i."not_after", i."path", i."subject", i."detail"->'dnsNames', a."labels", a."hostname")::text`;
+const INVENTORY_ROW = `json_build_array(i."fingerprint_sha256", i."not_after", i."path", i."subject", i."detail"->'dnsNames', i."labels", i."hostname")::text`;
 
 function inventoryRows(result: unknown): InventoryRow[] {
   return queryRows<{ r: string }>(result).map(({ r }) => {

@@ -1,8 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Brackets, DataSource } from 'typeorm';
+import { DataSource } from 'typeorm';
+import { isUuid } from '../../common/ids';
+import { queryRows } from '../../database/query-rows';
 import { SERVER_CONFIG, ServerConfig } from '../../config/server-config';
 import type { RevocationStatus } from '@certfleet/pki';
-import { CertificateRevocationStatus } from './certificate-revocation-status.entity';
+import type { InventorySource } from './certificate-inventory';
 import { CertificateStatus, certificateStatus, daysLeft, notAfterRangeFor } from './certificate-status';
 import { InventoryItem, InventoryItemKind } from './inventory-item.entity';
 
@@ -21,7 +23,9 @@ export interface CertificateFilter {
 }
 
 export interface CertificateView {
-  agentId: string;
+  source: InventorySource;
+  /** The agent that found it; null when it is known from the ACME server only. */
+  agentId: string | null;
   hostname: string;
   path: string;
   entry: string;
@@ -68,48 +72,54 @@ export class InventoryQueryService {
   ) {}
 
   async certificates(filter: CertificateFilter, now = new Date()): Promise<{ total: number; items: CertificateView[] }> {
-    const q = this.ds
-      .getRepository(InventoryItem)
-      .createQueryBuilder('i')
-      .innerJoin('i.agent', 'a')
-      .addSelect(['a.hostname'])
-      .leftJoinAndMapOne('i.revocation', CertificateRevocationStatus, 'r', 'r.fingerprint_sha256 = i.fingerprint_sha256')
-      .where("i.kind = 'certificate'");
-    if (filter.agent) {
-      const isUuid = /^[0-9a-f-]{36}$/i.test(filter.agent);
-      q.andWhere(isUuid ? 'a.id = :agent' : 'a.hostname = :agent', { agent: filter.agent });
-    }
-    if (filter.issuer) q.andWhere('i.issuer ILIKE :issuer', { issuer: `%${escapeLike(filter.issuer)}%` });
-    if (filter.expiringWithinDays !== undefined) {
-      q.andWhere('i.not_after <= :until', { until: new Date(now.getTime() + filter.expiringWithinDays * 86_400_000) });
-    }
+    const params: unknown[] = [];
+    const where: string[] = [];
+    const bind = (v: unknown) => `$${params.push(v)}`;
+    if (filter.agent) where.push(isUuid(filter.agent) ? `i.agent_id = ${bind(filter.agent)}` : `i.hostname = ${bind(filter.agent)}`);
+    if (filter.issuer) where.push(`i.issuer ILIKE ${bind(`%${escapeLike(filter.issuer)}%`)}`);
+    if (filter.expiringWithinDays !== undefined) where.push(`i.not_after <= ${bind(new Date(now.getTime() + filter.expiringWithinDays * 86_400_000))}`);
     if (filter.status) {
       const { from, to } = notAfterRangeFor(filter.status, now, this.config.expiry);
-      if (from) q.andWhere('i.not_after > :from', { from });
-      if (to) q.andWhere('i.not_after <= :to', { to });
+      if (from) where.push(`i.not_after > ${bind(from)}`);
+      if (to) where.push(`i.not_after <= ${bind(to)}`);
     }
-    if (filter.revocation) q.andWhere('r.status = :revocation', { revocation: filter.revocation });
-    q.orderBy('i.not_after', 'ASC').addOrderBy('i.path', 'ASC').addOrderBy('i.entry', 'ASC');
-    q.take(Math.min(filter.limit ?? 1000, MAX_LIMIT)).skip(filter.offset ?? 0);
-    const [rows, total] = await q.getManyAndCount();
+    if (filter.revocation) where.push(`r.status = ${bind(filter.revocation)}`);
+    const from = `FROM certificate_inventory i LEFT JOIN certificate_revocation_status r ON r.fingerprint_sha256 = i.fingerprint_sha256
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
+    const [{ total }] = queryRows<{ total: string }>(await this.ds.query(`SELECT count(*) AS total ${from}`, params));
+    const page = queryRows<CertificateRow>(
+      await this.ds.query(
+        `SELECT i.source, i.agent_id, i.hostname, i.path, i.entry, i.fingerprint_sha256, i.subject, i.issuer, i.serial, i.not_before, i.not_after, i.detail,
+                r.status AS r_status, r.reason AS r_reason, r.revoked_at AS r_revoked_at, r.source AS r_source, r.checked_at AS r_checked_at, r.detail AS r_detail
+           ${from} ORDER BY i.not_after ASC, i.path ASC, i.entry ASC, i.location_id ASC, i.item_key ASC
+          LIMIT ${bind(Math.min(filter.limit ?? 1000, MAX_LIMIT))} OFFSET ${bind(filter.offset ?? 0)}`,
+        params,
+      ),
+    );
     return {
-      total,
-      items: rows.map((r) => ({
-        agentId: r.agentId,
-        hostname: r.agent?.hostname ?? '',
-        path: r.path,
-        entry: r.entry,
-        fingerprintSha256: r.fingerprintSha256 ?? '',
-        subject: r.subject ?? '',
-        issuer: r.issuer ?? '',
-        serial: r.serial ?? '',
-        notBefore: r.notBefore,
-        notAfter: r.notAfter!,
-        daysLeft: daysLeft(r.notAfter!, now),
-        status: certificateStatus(r.notAfter!, now, this.config.expiry),
-        detail: r.detail,
-        revocation: revocationView((r as InventoryItem & { revocation?: CertificateRevocationStatus }).revocation),
-      })),
+      total: Number(total),
+      items: page.map((r) => {
+        const notAfter = new Date(r.not_after);
+        return {
+          source: r.source,
+          agentId: r.agent_id,
+          hostname: r.hostname ?? '',
+          path: r.path,
+          entry: r.entry,
+          fingerprintSha256: r.fingerprint_sha256 ?? '',
+          subject: r.subject ?? '',
+          issuer: r.issuer ?? '',
+          serial: r.serial ?? '',
+          notBefore: r.not_before ? new Date(r.not_before) : null,
+          notAfter,
+          daysLeft: daysLeft(notAfter, now),
+          status: certificateStatus(notAfter, now, this.config.expiry),
+          detail: r.detail,
+          revocation: r.r_status
+            ? { status: r.r_status, reason: r.r_reason, revokedAt: r.r_revoked_at ? new Date(r.r_revoked_at) : null, source: r.r_source!, checkedAt: new Date(r.r_checked_at!), detail: r.r_detail ?? '' }
+            : null,
+        };
+      }),
     };
   }
 
@@ -120,7 +130,7 @@ export class InventoryQueryService {
       .innerJoin('i.agent', 'a')
       .addSelect(['a.hostname'])
       .where('i.kind = :kind', { kind });
-    if (agent) q.andWhere(/^[0-9a-f-]{36}$/i.test(agent) ? 'a.id = :agent' : 'a.hostname = :agent', { agent });
+    if (agent) q.andWhere(isUuid(agent) ? 'a.id = :agent' : 'a.hostname = :agent', { agent });
     const rows = await q.orderBy('i.path', 'ASC').take(MAX_LIMIT).getMany();
     return rows.map((r) => ({
       agentId: r.agentId,
@@ -133,10 +143,25 @@ export class InventoryQueryService {
   }
 }
 
-function revocationView(row: CertificateRevocationStatus | undefined): RevocationView | null {
-  if (!row) return null;
-  const { status, reason, revokedAt, source, checkedAt, detail } = row;
-  return { status, reason, revokedAt, source, checkedAt, detail };
+interface CertificateRow {
+  source: InventorySource;
+  agent_id: string | null;
+  hostname: string | null;
+  path: string;
+  entry: string;
+  fingerprint_sha256: string | null;
+  subject: string | null;
+  issuer: string | null;
+  serial: string | null;
+  not_before: Date | string | null;
+  not_after: Date | string;
+  detail: Record<string, unknown>;
+  r_status: RevocationStatus | null;
+  r_reason: string | null;
+  r_revoked_at: Date | string | null;
+  r_source: RevocationView['source'] | null;
+  r_checked_at: Date | string | null;
+  r_detail: string | null;
 }
 
 function escapeLike(s: string): string {

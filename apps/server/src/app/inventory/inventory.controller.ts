@@ -9,15 +9,16 @@ class RevocationViewDto {
   @ApiProperty({ enum: REVOCATION_STATUSES }) status!: RevocationStatus;
   @ApiProperty({ nullable: true, type: String, description: 'RFC 5280 CRLReason name, e.g. keyCompromise' }) reason!: string | null;
   @ApiProperty({ nullable: true, type: Date }) revokedAt!: Date | null;
-  @ApiProperty({ enum: ['ocsp', 'crl', 'none'] }) source!: string;
+  @ApiProperty({ enum: ['ocsp', 'crl', 'none', 'ca'] }) source!: string;
   @ApiProperty() checkedAt!: Date;
   @ApiProperty({ description: 'What was asked and what it said, or why nothing was asked' }) detail!: string;
 }
 
 class CertificateViewDto {
-  @ApiProperty() agentId!: string;
-  @ApiProperty() hostname!: string;
-  @ApiProperty() path!: string;
+  @ApiProperty({ enum: ['agent', 'acme'], description: 'agent: found on a host; acme: issued by the ACME server and not found on any host' }) source!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'The agent that found it; null for source acme' }) agentId!: string | null;
+  @ApiProperty({ description: 'The agent\'s host, or acme:<CA name>' }) hostname!: string;
+  @ApiProperty({ description: 'The file, or the ACME order (/acme/<CA name>/order/<id>)' }) path!: string;
   @ApiProperty({ description: 'Position in the file ("0", "1", ...) or keystore alias' }) entry!: string;
   @ApiProperty({ description: 'SHA-256 of the DER, lowercase hex' }) fingerprintSha256!: string;
   @ApiProperty() subject!: string;

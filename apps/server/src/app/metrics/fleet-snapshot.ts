@@ -26,7 +26,7 @@ export async function readFleetSnapshot(ds: DataSource, o: { warningDays: number
               count(DISTINCT fingerprint_sha256) FILTER (WHERE not_after > $1 AND not_after <= $2) AS critical,
               count(DISTINCT fingerprint_sha256) FILTER (WHERE not_after > $2 AND not_after <= $3) AS warning,
               count(DISTINCT fingerprint_sha256) FILTER (WHERE not_after > $3) AS ok
-         FROM inventory_items WHERE kind = 'certificate'`,
+         FROM certificate_inventory`,
       [now, new Date(now.getTime() + o.criticalDays * DAY), new Date(now.getTime() + o.warningDays * DAY)],
     ),
   );

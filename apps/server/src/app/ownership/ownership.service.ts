@@ -49,7 +49,7 @@ export class OwnershipService {
   async subjectKeyFor(certificate: string): Promise<string> {
     const fp = certificate.replace(/:/g, '').toLowerCase();
     if (FINGERPRINT.test(fp)) {
-      const [hit] = queryRows(await this.ds.query(`SELECT 1 FROM "inventory_items" WHERE "fingerprint_sha256" = $1 LIMIT 1`, [fp]));
+      const [hit] = queryRows(await this.ds.query(`SELECT 1 FROM "certificate_inventory" WHERE "fingerprint_sha256" = $1 LIMIT 1`, [fp]));
       const [managed] = queryRows<{ id: string }>(await this.ds.query(`SELECT "id" FROM "managed_certificates" WHERE "current_fingerprint" = $1 AND "removed_at" IS NULL LIMIT 1`, [fp]));
       if (managed) return `managed:${managed.id}`;
       if (!hit) throw new NotFoundException(`no certificate with fingerprint ${fp} in the inventory`);
@@ -99,7 +99,7 @@ export class OwnershipService {
     if (kind === 'fp') {
       const rows = queryRows<{ path: string; labels: Record<string, string>; dns: string[] | null; subject: string | null }>(
         await this.ds.query(
-          `SELECT i."path", a."labels", i."detail"->'dnsNames' AS "dns", i."subject" FROM "inventory_items" i JOIN "agents" a ON a."id" = i."agent_id" WHERE i."fingerprint_sha256" = $1`,
+          `SELECT i."path", i."labels", i."detail"->'dnsNames' AS "dns", i."subject" FROM "certificate_inventory" i WHERE i."fingerprint_sha256" = $1`,
           [id],
         ),
       );

@@ -4,6 +4,7 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { certificateFactsFromDer, type CertificateFacts, type CompiledPolicy, type KeyUse, type PolicyFinding, type TlsVersion } from '@certfleet/policy';
 import { queryRows } from '../../database/query-rows';
+import { INVENTORY_SOURCES, inventoryPage } from '../inventory/certificate-inventory';
 
 const BATCH = 2000;
 const KEY_BATCH = 500;
@@ -17,7 +18,8 @@ export interface PassSummary {
 }
 
 interface CertificateRow {
-  agent_id: string;
+  /** The agent, or the ACME order (certificate_inventory.location_id). */
+  location_id: string;
   item_key: string;
   hostname: string;
   path: string;
@@ -40,39 +42,42 @@ export async function runPolicyPass(m: EntityManager, policy: CompiledPolicy, no
   const started = Date.now();
   await recordPublicKeys(m);
   const { keyUse, keyOf } = await reusedKeys(m);
-  let cursor = FIRST_CURSOR;
   let certificates = 0;
   let findings = 0;
-  for (;;) {
-    // One JSON text per row: the driver decodes one field instead of seventeen (most of the cost of
-    // reading 200,000 rows on PGlite).
-    const rows = queryRows<{ r: string }>(
-      await m.query(
-        `SELECT json_build_array(i.agent_id, i.item_key, a.hostname, i.path, i.fingerprint_sha256, i.issuer, i.not_before, i.not_after,
-                i.detail->>'keyAlgorithm', (i.detail->>'keySize')::int, i.detail->>'keyCurve', i.detail->>'signatureAlgorithm',
-                (i.detail->>'isCa')::boolean, (i.detail->>'selfSigned')::boolean, i.detail->'dnsNames', i.detail->'ipAddresses')::text AS r
-           FROM (SELECT * FROM inventory_items i WHERE i.kind = 'certificate' AND i.fingerprint_sha256 IS NOT NULL AND (i.agent_id, i.item_key) > ($1::uuid, $2)
-                 ORDER BY i.agent_id, i.item_key LIMIT ${BATCH}) i
-           JOIN agents a ON a.id = i.agent_id
-          ORDER BY i.agent_id, i.item_key`,
-        cursor,
-      ),
-    ).map(({ r }) => certificateRow(JSON.parse(r) as unknown[], keyOf));
-    if (rows.length === 0) break;
-    const found = new Map<string, [string, PolicyFinding]>();
-    for (const row of rows) {
-      for (const f of policy.evaluateCertificate(factsOf(row), { keyUse })) found.set(`${row.fingerprint_sha256} ${f.ruleId}`, [row.fingerprint_sha256, f]);
+  for (const source of INVENTORY_SOURCES) {
+    let cursor = FIRST_CURSOR;
+    for (;;) {
+      // One JSON text per row: the driver decodes one field instead of seventeen (most of the cost of
+      // reading 200,000 rows on PGlite).
+      const rows = queryRows<{ r: string }>(
+        await m.query(
+          `SELECT json_build_array(i.location_id, i.item_key, i.hostname, i.path, i.fingerprint_sha256, i.issuer, i.not_before, i.not_after,
+                  i.detail->>'keyAlgorithm', (i.detail->>'keySize')::int, i.detail->>'keyCurve', i.detail->>'signatureAlgorithm',
+                  (i.detail->>'isCa')::boolean, (i.detail->>'selfSigned')::boolean, i.detail->'dnsNames', i.detail->'ipAddresses')::text AS r
+             FROM ${inventoryPage(source, BATCH, 'i.fingerprint_sha256 IS NOT NULL')}
+            ORDER BY i.location_id, i.item_key`,
+          cursor,
+        ),
+      ).map(({ r }) => certificateRow(JSON.parse(r) as unknown[], keyOf));
+      if (rows.length === 0) break;
+      const found = new Map<string, [string, PolicyFinding]>();
+      for (const row of rows) {
+        for (const f of policy.evaluateCertificate(factsOf(row), { keyUse })) found.set(`${row.fingerprint_sha256} ${f.ruleId}`, [row.fingerprint_sha256, f]);
+      }
+      await upsertFindings(m, [...found.values()], now);
+      certificates += rows.length;
+      findings += found.size;
+      const last = rows[rows.length - 1];
+      cursor = [last.location_id, last.item_key];
+      if (rows.length < BATCH) break;
     }
-    await upsertFindings(m, [...found.values()], now);
-    certificates += rows.length;
-    findings += found.size;
-    const last = rows[rows.length - 1];
-    cursor = [last.agent_id, last.item_key];
-    if (rows.length < BATCH) break;
   }
   findings += await evaluateEndpoints(m, policy, now);
   const removed = queryRows(await m.query('DELETE FROM policy_findings WHERE last_seen_at < $1 RETURNING rule_id', [now])).length;
-  await m.query(`DELETE FROM certificate_public_keys k WHERE NOT EXISTS (SELECT 1 FROM inventory_items i WHERE i.fingerprint_sha256 = k.fingerprint_sha256)`);
+  await m.query(
+    `DELETE FROM certificate_public_keys k WHERE NOT EXISTS (SELECT 1 FROM inventory_items i WHERE i.fingerprint_sha256 = k.fingerprint_sha256)
+        AND NOT EXISTS (SELECT 1 FROM acme_order_certificates c WHERE c.fingerprint_sha256 = k.fingerprint_sha256)`,
+  );
   return { certificates, findings, removed, durationMs: Date.now() - started };
 }
 
@@ -101,10 +106,10 @@ async function evaluateEndpoints(m: EntityManager, policy: CompiledPolicy, now: 
 
 // Only keys carried by more than one certificate can break the key-reuse rule; the others need no hash.
 function certificateRow(v: unknown[], keyOf: Map<string, string>): CertificateRow {
-  const [agent_id, item_key, hostname, path, fingerprint_sha256, issuer, not_before, not_after, key_algorithm, key_size, key_curve, signature_algorithm, is_ca, self_signed, dns_names, ip_addresses] = v as [
+  const [location_id, item_key, hostname, path, fingerprint_sha256, issuer, not_before, not_after, key_algorithm, key_size, key_curve, signature_algorithm, is_ca, self_signed, dns_names, ip_addresses] = v as [
     string, string, string, string, string, string | null, string | null, string | null, string | null, number | null, string | null, string | null, boolean | null, boolean | null, string[] | null, string[] | null,
   ];
-  return { agent_id, item_key, hostname, path, fingerprint_sha256, issuer, not_before, not_after, key_algorithm, key_size, key_curve, signature_algorithm, is_ca, self_signed, dns_names, ip_addresses, public_key_sha256: keyOf.get(fingerprint_sha256) ?? null };
+  return { location_id, item_key, hostname, path, fingerprint_sha256, issuer, not_before, not_after, key_algorithm, key_size, key_curve, signature_algorithm, is_ca, self_signed, dns_names, ip_addresses, public_key_sha256: keyOf.get(fingerprint_sha256) ?? null };
 }
 
 function factsOf(r: CertificateRow): CertificateFacts {
@@ -129,6 +134,11 @@ function factsOf(r: CertificateRow): CertificateFacts {
 
 /** SPKI hashes for inventory certificates that have none yet, parsed once from their DER. */
 export async function recordPublicKeys(m: EntityManager): Promise<number> {
+  // Each table on its own: DISTINCT ON over a UNION of both sorted the whole inventory per batch.
+  return (await recordPublicKeysOf(m, 'inventory_items', `i.kind = 'certificate'`)) + (await recordPublicKeysOf(m, 'acme_order_certificates', 'true'));
+}
+
+async function recordPublicKeysOf(m: EntityManager, table: 'inventory_items' | 'acme_order_certificates', condition: string): Promise<number> {
   let recorded = 0;
   // Walks the fingerprint index from where the last batch stopped: asking each time for "the first
   // ones without a key" rescanned the inventory per batch (quadratic: 68 s for 200,000 on PGlite).
@@ -137,8 +147,8 @@ export async function recordPublicKeys(m: EntityManager): Promise<number> {
     const rows = queryRows<{ fingerprint_sha256: string; der: string | null }>(
       await m.query(
         `SELECT DISTINCT ON (i.fingerprint_sha256) i.fingerprint_sha256, encode(i.der, 'hex') AS der
-           FROM inventory_items i
-          WHERE i.fingerprint_sha256 > $1 AND i.kind = 'certificate'
+           FROM ${table} i
+          WHERE ${condition} AND i.fingerprint_sha256 > $1
             AND NOT EXISTS (SELECT 1 FROM certificate_public_keys k WHERE k.fingerprint_sha256 = i.fingerprint_sha256)
           ORDER BY i.fingerprint_sha256 LIMIT ${KEY_BATCH}`,
         [after],
@@ -168,7 +178,8 @@ async function reusedKeys(m: EntityManager | DataSource, publicKeySha256?: strin
     await m.query(
       `SELECT k.public_key_sha256, k.fingerprint_sha256 FROM certificate_public_keys k
         WHERE k.public_key_sha256 <> '' ${publicKeySha256 ? 'AND k.public_key_sha256 = $1' : ''}
-          AND EXISTS (SELECT 1 FROM inventory_items i WHERE i.fingerprint_sha256 = k.fingerprint_sha256)
+          AND (EXISTS (SELECT 1 FROM inventory_items i WHERE i.fingerprint_sha256 = k.fingerprint_sha256)
+               OR EXISTS (SELECT 1 FROM certificate_inventory i WHERE i.source = 'acme' AND i.fingerprint_sha256 = k.fingerprint_sha256))
           AND k.public_key_sha256 IN (SELECT public_key_sha256 FROM certificate_public_keys GROUP BY public_key_sha256 HAVING count(*) > 1 ${publicKeySha256 ? 'OR public_key_sha256 = $1' : ''})`,
       publicKeySha256 ? [publicKeySha256] : [],
     ),

@@ -122,7 +122,7 @@ export class PolicyService implements OnApplicationBootstrap, BeforeApplicationS
     const rows = queryRows<Record<string, unknown>>(
       await this.ds.query(
         `SELECT f.*, s.subject, s.hosts FROM policy_findings f
-         LEFT JOIN LATERAL (SELECT min(i.subject) AS subject, count(DISTINCT i.agent_id)::int AS hosts FROM inventory_items i WHERE i.fingerprint_sha256 = f.fingerprint_sha256) s ON true
+         LEFT JOIN LATERAL (SELECT min(i.subject) AS subject, count(DISTINCT i.agent_id)::int AS hosts FROM certificate_inventory i WHERE i.fingerprint_sha256 = f.fingerprint_sha256) s ON true
          ${clause}
          ORDER BY CASE f.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, f.fingerprint_sha256, f.rule_id
          LIMIT ${limit} OFFSET ${Math.max(filter.offset ?? 0, 0)}`,
@@ -221,6 +221,7 @@ export class PolicyService implements OnApplicationBootstrap, BeforeApplicationS
       const [mark] = queryRows<{ mark: string }>(
         await this.ds.query(
           `SELECT concat_ws('/', (SELECT count(*) FROM inventory_items WHERE kind = 'certificate'), (SELECT max(updated_at) FROM inventory_items),
+                  (SELECT count(*) FROM acme_order_certificates WHERE replaced_at IS NULL), (SELECT max(issued_at) FROM acme_order_certificates),
                   (SELECT max(updated_at) FROM fleet_policies)) AS mark`,
         ),
       );

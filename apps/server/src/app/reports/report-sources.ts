@@ -3,6 +3,7 @@
 import { BadRequestException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { queryRows } from '../../database/query-rows';
+import { INVENTORY_SOURCES, inventoryPage, type InventorySource } from '../inventory/certificate-inventory';
 import { certificateStatus, daysLeft, type ExpiryThresholds } from '../inventory/certificate-status';
 import type { Cell } from './csv';
 
@@ -75,23 +76,21 @@ export class ReportSources {
     return { where: where.join(' AND '), params };
   }
 
-  /** One row per certificate copy (host, path, entry), keyset-paginated on (agent_id, item_key). */
+  /** One row per certificate copy (host, path, entry), keyset-paginated on (location_id, item_key). */
   private copies(filter: { where: string; params: unknown[] }, owners: OwnerJoin, now: Date): ReportSource {
     const columns = ['host', 'path', 'entry', 'fingerprint_sha256', 'subject', 'issuer', 'serial', 'not_before', 'not_after', 'days_left', 'status', 'key_algorithm', 'key_size', 'key_curve', 'signature_algorithm', 'is_ca', 'self_signed', 'dns_names', 'owner'];
     // The page is cut from the primary key first, then joined: a planner that joins before limiting
     // scans the whole inventory for every page. Each row comes back as one JSON array in text: the
     // driver then decodes one field per row instead of twenty (per-field decoding was most of the
     // cost of a page), and JSON.parse builds the cells natively.
-    const sql = (where: string) => `SELECT i.agent_id, i.item_key, json_build_array(a.hostname, i.path, i.entry, i.fingerprint_sha256, i.subject, i.issuer, i.serial, i.not_before, i.not_after,
+    const sql = (source: InventorySource) => `SELECT i.location_id, i.item_key, json_build_array(i.hostname, i.path, i.entry, i.fingerprint_sha256, i.subject, i.issuer, i.serial, i.not_before, i.not_after,
         i.detail->>'keyAlgorithm', i.detail->>'keySize', i.detail->>'keyCurve', i.detail->>'signatureAlgorithm', i.detail->>'isCa', i.detail->>'selfSigned',
-        i.detail->'dnsNames', ${owners.column})::text AS r FROM (
-        SELECT * FROM inventory_items i WHERE i.kind = 'certificate' AND (i.agent_id, i.item_key) > ($1::uuid, $2) ${where ? `AND ${where}` : ''}
-        ORDER BY i.agent_id, i.item_key LIMIT ${BATCH}) i
-      JOIN agents a ON a.id = i.agent_id ${owners.join} ORDER BY i.agent_id, i.item_key`;
+        i.detail->'dnsNames', ${owners.column})::text AS r
+      FROM ${inventoryPage(source, BATCH, filter.where)} ${owners.join} ORDER BY i.location_id, i.item_key`;
     return {
       columns,
       batches: () =>
-        this.keyset(sql(filter.where), filter.params, (row) => {
+        this.keyset(sql, filter.params, (row) => {
           const r = JSON.parse(row.r as string) as unknown[];
           const notAfter = r[8] ? new Date(r[8] as string) : null;
           const dns = r[15];
@@ -106,13 +105,10 @@ export class ReportSources {
   }
 
   private violations(owners: OwnerJoin): ReportSource {
-    const sql = `SELECT i.agent_id, i.item_key, a.hostname, i.path, i.entry, i.fingerprint_sha256, i.subject, f.rule_id, f.severity, f.block_issuance, f.message, f.first_seen_at, ${owners.column} AS owner
-      FROM inventory_items i JOIN agents a ON a.id = i.agent_id JOIN policy_findings f ON f.fingerprint_sha256 = i.fingerprint_sha256 ${owners.join}
-      WHERE i.kind = 'certificate' AND (i.agent_id, i.item_key) IN (
-        SELECT i2.agent_id, i2.item_key FROM inventory_items i2 WHERE i2.kind = 'certificate' AND (i2.agent_id, i2.item_key) > ($1::uuid, $2)
-          AND EXISTS (SELECT 1 FROM policy_findings f2 WHERE f2.fingerprint_sha256 = i2.fingerprint_sha256)
-        ORDER BY i2.agent_id, i2.item_key LIMIT ${BATCH})
-      ORDER BY i.agent_id, i.item_key, f.rule_id`;
+    const sql = (source: InventorySource) => `SELECT i.location_id, i.item_key, i.hostname, i.path, i.entry, i.fingerprint_sha256, i.subject, f.rule_id, f.severity, f.block_issuance, f.message, f.first_seen_at, ${owners.column} AS owner
+      FROM ${inventoryPage(source, BATCH, 'EXISTS (SELECT 1 FROM policy_findings f2 WHERE f2.fingerprint_sha256 = i.fingerprint_sha256)')}
+      JOIN policy_findings f ON f.fingerprint_sha256 = i.fingerprint_sha256 ${owners.join}
+      ORDER BY i.location_id, i.item_key, f.rule_id`;
     return {
       columns: ['host', 'path', 'entry', 'fingerprint_sha256', 'subject', 'rule', 'severity', 'blocks_issuance', 'message', 'first_seen_at', 'owner'],
       batches: () => this.keyset(sql, [], (r) => [r.hostname, r.path, r.entry, r.fingerprint_sha256, r.subject, r.rule_id, r.severity, r.block_issuance, r.message, date(r.first_seen_at), r.owner ?? ''] as Cell[]),
@@ -127,7 +123,7 @@ export class ReportSources {
           await this.ds.query(
             `SELECT coalesce(${owners.column}, '') AS owner, count(DISTINCT i.fingerprint_sha256) AS certificates, count(*) AS copies,
                     count(DISTINCT i.fingerprint_sha256) FILTER (WHERE i.not_after <= now()) AS expired, min(i.not_after) AS soonest
-               FROM inventory_items i ${owners.join} WHERE i.kind = 'certificate' AND i.not_after <= $1 GROUP BY 1 ORDER BY 5, 1`,
+               FROM certificate_inventory i ${owners.join} WHERE i.not_after <= $1 GROUP BY 1 ORDER BY 5, 1`,
             [until],
           ),
         );
@@ -145,7 +141,7 @@ export class ReportSources {
           await this.ds.query(
             `SELECT detail->>'keyAlgorithm' AS key_algorithm, detail->>'keySize' AS key_size, coalesce(detail->>'keyCurve', '') AS key_curve,
                     detail->>'signatureAlgorithm' AS signature_algorithm, count(DISTINCT fingerprint_sha256) AS certificates, count(*) AS copies
-               FROM inventory_items WHERE kind = 'certificate' GROUP BY 1, 2, 3, 4 ORDER BY 5 DESC, 1, 2, 3, 4`,
+               FROM certificate_inventory GROUP BY 1, 2, 3, 4 ORDER BY 5 DESC, 1, 2, 3, 4`,
           ),
         );
         yield rows.map((r) => [r.key_algorithm, num(r.key_size), r.key_curve || null, r.signature_algorithm, num(r.certificates), num(r.copies), QUANTUM_VULNERABLE.has(String(r.key_algorithm))] as Cell[]);
@@ -156,11 +152,9 @@ export class ReportSources {
   /** Hosts holding a CA certificate (trust stores, bundles) that matches the CA by subject, SKI or fingerprint. */
   private trust(ca: string, now: Date): ReportSource {
     const hex = ca.replace(/:/g, '').toLowerCase();
-    const sql = `SELECT i.agent_id, i.item_key, a.hostname, i.path, i.entry, i.subject, i.fingerprint_sha256, i.detail->>'subjectKeyId' AS subject_key_id, i.not_after
-      FROM (SELECT * FROM inventory_items i WHERE i.kind = 'certificate' AND (i.detail->>'isCa')::boolean AND (i.agent_id, i.item_key) > ($1::uuid, $2)
-              AND (i.subject ILIKE $3 OR i.detail->>'subjectKeyId' = $4 OR i.fingerprint_sha256 = $4)
-            ORDER BY i.agent_id, i.item_key LIMIT ${BATCH}) i
-      JOIN agents a ON a.id = i.agent_id ORDER BY i.agent_id, i.item_key`;
+    const sql = (source: InventorySource) => `SELECT i.location_id, i.item_key, i.hostname, i.path, i.entry, i.subject, i.fingerprint_sha256, i.detail->>'subjectKeyId' AS subject_key_id, i.not_after
+      FROM ${inventoryPage(source, BATCH, `(i.detail->>'isCa')::boolean AND (i.subject ILIKE $3 OR i.detail->>'subjectKeyId' = $4 OR i.fingerprint_sha256 = $4)`)}
+      ORDER BY i.location_id, i.item_key`;
     return {
       columns: ['host', 'path', 'entry', 'ca_subject', 'fingerprint_sha256', 'subject_key_id', 'not_after', 'status'],
       batches: () =>
@@ -176,21 +170,23 @@ export class ReportSources {
    * database works on it while the caller formats and writes this one; at most one page is read
    * ahead, so memory stays bounded and a slow reader still holds the export back.
    */
-  private async *keyset(sql: string, params: unknown[], toCells: (r: Row) => Cell[]): AsyncGenerator<Cell[][]> {
-    const fetch = (a: string, k: string): Promise<Row[]> => {
-      const page = this.ds.query(sql, [a, k, ...params]).then((r) => queryRows<Row>(r));
+  private async *keyset(sql: (source: InventorySource) => string, params: unknown[], toCells: (r: Row) => Cell[]): AsyncGenerator<Cell[][]> {
+    const fetch = (source: number, a: string, k: string): { source: number; page: Promise<Row[]> } => {
+      const page = this.ds.query(sql(INVENTORY_SOURCES[source]), [a, k, ...params]).then((r) => queryRows<Row>(r));
       page.catch(() => undefined); // awaited below; a read-ahead abandoned by a reader that left must not be an unhandled rejection
-      return page;
+      return { source, page };
     };
-    let next: Promise<Row[]> | null = fetch(FIRST.a, FIRST.k);
+    // Each source of the inventory in turn (see inventoryPage).
+    let next: { source: number; page: Promise<Row[]> } | null = fetch(0, FIRST.a, FIRST.k);
     while (next) {
-      const rows: Row[] = await next;
-      if (rows.length === 0) return;
-      const last: Row = rows[rows.length - 1];
-      // The violations query returns several rows per copy; a short batch of copies ends it.
-      const full: boolean = rows.length >= BATCH && new Set(rows.map((r) => `${r.agent_id as string} ${r.item_key as string}`)).size >= BATCH;
-      next = full ? fetch(last.agent_id as string, last.item_key as string) : null;
-      yield rows.map(toCells);
+      const { source, page }: { source: number; page: Promise<Row[]> } = next;
+      const rows: Row[] = await page;
+      const last: Row | undefined = rows[rows.length - 1];
+      // The violations query returns several rows per copy; a short batch of copies ends the source.
+      const full: boolean = rows.length >= BATCH && new Set(rows.map((r) => `${r.location_id as string} ${r.item_key as string}`)).size >= BATCH;
+      if (full && last) next = fetch(source, last.location_id as string, last.item_key as string);
+      else next = source + 1 < INVENTORY_SOURCES.length ? fetch(source + 1, FIRST.a, FIRST.k) : null;
+      if (rows.length > 0) yield rows.map(toCells);
     }
   }
 
