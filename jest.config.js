@@ -3,5 +3,6 @@
 module.exports = {
   globalSetup: '<rootDir>/tools/test/postgres.js',
   globalTeardown: '<rootDir>/tools/test/postgres-teardown.js',
+  reporters: ['default', '<rootDir>/tools/test/progress-reporter.js'],
   projects: ['libs/pki', 'libs/proto', 'libs/policy', 'libs/targets', 'apps/agent', 'apps/server', 'apps/cli'].map((p) => `<rootDir>/${p}/jest.config.js`),
 };
