@@ -1,8 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as acme from 'acme-client';
 import { createTestDatabase, TestDatabase } from '../../../tools/test/databases';
+import { certIdOf } from '../src/app/acme-server/renewal-info';
 import { certbot, lego, opensslOcspStatus, opensslVerify, runTool, serialOf, startWebroot } from './support/acme-clients';
 import { cli, freePort, ServerProcess, startServerProcess, testServerEnv } from './support/processes';
 
@@ -22,6 +24,8 @@ describe.each(['pglite', 'postgresql'] as const)('ACME server with certbot and l
   let directory: string;
   let caId: string;
   const rootFile = join(work, 'root.pem');
+  /** lego's flags for the external account binding of the "strict" directory (set by the EAB test). */
+  let strictEab: string[] = [];
 
   afterEach(() => {
     const state = expect.getState();
@@ -157,6 +161,7 @@ describe.each(['pglite', 'postgresql'] as const)('ACME server with certbot and l
     expect(created.code).toBe(0);
     const { kid, hmacKey } = JSON.parse(created.stdout) as { kid: string; hmacKey: string };
     const eab = ['--eab', '--kid', kid, '--hmac', hmacKey];
+    strictEab = eab;
     const accepted = await lego(join(work, 'lego-eab'), strict, ['--email', 'a@example.com', '--domains', 'eab.acme.test', ...eab, ...http, 'run']);
     expect(accepted.out).toContain('Server responded with a certificate');
     const strictRoot = join(work, 'strict-root.pem');
@@ -167,5 +172,39 @@ describe.each(['pglite', 'postgresql'] as const)('ACME server with certbot and l
     const reused = await lego(join(work, 'lego-eab-again'), strict, ['--email', 'b@example.com', '--domains', 'eab2.acme.test', ...eab, ...http, 'run']);
     expect(reused.code).not.toBe(0);
     expect(reused.out).toMatch(/unauthorized/);
+  });
+
+  // Last: it revokes the "strict" CA that the test above issued from.
+  it('after a break-glass replacement of its CA, the directory keeps its URL and accounts: ARI says renew now, lego renews from the replacement', async () => {
+    const strict = `${server.httpUrl}/acme/strict/directory`;
+    const legoDir = join(work, 'lego-eab');
+    const crt = join(legoDir, 'certificates', 'eab.acme.test.crt');
+    const oldSerial = await serialOf(crt);
+    const plan = JSON.parse((await cli(['breakglass', 'plan', '--issuer', 'strict', '--json'], cliEnv)).stdout) as { acme: Array<{ serial: string; identifiers: string[] }> };
+    expect(plan.acme).toEqual([expect.objectContaining({ serial: oldSerial, identifiers: ['eab.acme.test'] })]);
+    const run = await cli(['breakglass', 'run', '--issuer', 'strict', '--confirm'], cliEnv);
+    expect(run.code).toBe(0);
+    const campaignId = /campaign ([0-9a-f-]{36})/.exec(run.stdout)![1];
+
+    // RFC 9773: the revoked certificate's renewal window is already over.
+    const ari = await fetch(`${server.httpUrl}/acme/strict/renewal-info/${certIdOf(readFileSync(crt, 'utf8'))}`);
+    expect(ari.status).toBe(200);
+    expect(Date.parse(((await ari.json()) as { suggestedWindow: { end: string } }).suggestedWindow.end)).toBeLessThan(Date.now());
+    const directories = JSON.parse((await cli(['acme', 'directories', '--json'], cliEnv)).stdout) as Array<{ ca: string; directoryUrl: string; replaces: string[]; externalAccountRequired: boolean }>;
+    expect(directories.find((d) => d.directoryUrl === strict)).toEqual(expect.objectContaining({ ca: 'strict-r1', replaces: ['strict'], externalAccountRequired: true }));
+
+    // The same lego account at the same URL. lego passes its binding again whenever the directory
+    // requires one; the server knows the account's key and answers with the account (the key was used).
+    const renew = await lego(legoDir, strict, ['--email', 'a@example.com', '--domains', 'eab.acme.test', ...strictEab, '--http', '--http.port', `127.0.0.1:${http01Port}`, 'renew', '--days', '400', '--no-random-sleep']);
+    expect(renew.out).toContain('Server responded with a certificate');
+    const replacement = JSON.parse((await cli(['ca', 'show', 'strict-r1', '--json'], cliEnv)).stdout) as { certificatePem: string; rootPem: string };
+    const issuerFile = join(legoDir, 'certificates', 'eab.acme.test.issuer.crt');
+    expect(new X509Certificate(readFileSync(issuerFile)).fingerprint256).toBe(new X509Certificate(replacement.certificatePem).fingerprint256);
+    const rootOfStrict = join(work, 'strict-root.pem');
+    expect((await opensslVerify(rootOfStrict, issuerFile, crt)).out).toContain(': OK');
+    expect(await serialOf(crt)).not.toBe(oldSerial);
+
+    const status = await cli(['breakglass', 'status', campaignId], cliEnv);
+    expect(status.stdout).toContain('ACME clients: 1 of 1 renewed from the replacement CA');
   });
 });

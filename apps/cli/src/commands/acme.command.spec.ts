@@ -20,7 +20,10 @@ describe('certfleet acme', () => {
         seen.push({ method: req.method!, url: req.url!, auth: req.headers.authorization ?? '', body: raw ? JSON.parse(raw) : undefined });
         res.setHeader('content-type', 'application/json');
         if (req.url === '/api/v1/acme/eab-keys') res.end(JSON.stringify({ kid: '0b6f3c1e-1111-4222-8333-444455556666', hmacKey: 'c2VjcmV0LWhtYWMta2V5LWZvci10ZXN0cy1vbmx5AAA', issuingCaId: null }));
-        else if (req.url === '/api/v1/acme/directories') res.end(JSON.stringify([{ ca: 'lab', directoryUrl: 'http://127.0.0.1:8080/acme/lab/directory', externalAccountRequired: true }]));
+        else if (req.url === '/api/v1/acme/directories') res.end(JSON.stringify([
+            { ca: 'lab', directoryUrl: 'http://127.0.0.1:8080/acme/lab/directory', externalAccountRequired: true, replaces: [] },
+            { ca: 'web-r1', directoryUrl: 'http://127.0.0.1:8080/acme/web/directory', externalAccountRequired: false, replaces: ['web'] },
+          ]));
         else res.end(JSON.stringify([{ serial: 'ab12', identifiers: ['www.example.test'], notAfter: '2027-01-01T00:00:00Z', revokedAt: null, acmeAccountId: 'acct-1' }]));
       });
     }).listen(0, '127.0.0.1');
@@ -49,7 +52,9 @@ describe('certfleet acme', () => {
   it('lists directory URLs and ACME-issued certificates', async () => {
     const lines = output();
     expect(await acmeCommand(['directories'], api)).toBe(0);
-    expect(lines.join('\n')).toMatch(/lab\s+http:\/\/127\.0\.0\.1:8080\/acme\/lab\/directory\s+required/);
+    expect(lines.join('\n')).toMatch(/lab\s+http:\/\/127\.0\.0\.1:8080\/acme\/lab\/directory\s+required\s+-/);
+    // A break-glass replacement serves its predecessor's URL.
+    expect(lines.join('\n')).toMatch(/web-r1\s+http:\/\/127\.0\.0\.1:8080\/acme\/web\/directory\s+optional\s+web\n?/);
     expect(await acmeCommand(['certs', '--ca', 'lab prod', '--json'], api)).toBe(0);
     expect(seen.at(-1)!.url).toBe('/api/v1/acme/certificates?ca=lab%20prod');
     expect(JSON.parse(lines.at(-1)!)).toEqual([expect.objectContaining({ serial: 'ab12' })]);

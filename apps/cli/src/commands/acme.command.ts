@@ -7,7 +7,8 @@ export const ACME_USAGE = `usage:
         An external account binding key for an ACME client (single use). Prints the key id and the
         base64url HMAC key once: certbot --eab-kid KID --eab-hmac-key KEY; lego --eab --kid KID --hmac KEY.
         --ca: only that issuing CA's directory accepts it (default: any).
-  certfleet acme directories [--json]        the directory URL of each active issuing CA
+  certfleet acme directories [--json]        the directory URL of each active issuing CA (a break-glass
+                                             replacement keeps its predecessor's URL)
   certfleet acme certs [--ca NAME] [--json]  certificates issued through ACME`;
 
 interface EabKey {
@@ -43,9 +44,9 @@ async function eabCreate(args: string[], api: () => ApiSettings): Promise<number
 
 async function directories(args: string[], api: () => ApiSettings): Promise<number> {
   const { values } = parseCommandArgs({ args, options: { json: { type: 'boolean' } } }, ACME_USAGE);
-  const rows = await callApi<Array<{ ca: string; directoryUrl: string; externalAccountRequired: boolean }>>(api(), 'GET', '/api/v1/acme/directories');
+  const rows = await callApi<Array<{ ca: string; directoryUrl: string; externalAccountRequired: boolean; replaces: string[] }>>(api(), 'GET', '/api/v1/acme/directories');
   if (values.json) console.log(JSON.stringify(rows, null, 2));
-  else console.log(table(['CA', 'DIRECTORY', 'EAB'], rows.map((r) => [r.ca, r.directoryUrl, r.externalAccountRequired ? 'required' : 'optional'])));
+  else console.log(table(['CA', 'DIRECTORY', 'EAB', 'REPLACES'], rows.map((r) => [r.ca, r.directoryUrl, r.externalAccountRequired ? 'required' : 'optional', r.replaces.join(', ') || '-'])));
   return 0;
 }
 

@@ -34,7 +34,14 @@ interface Plan {
   toRevoke: number;
   replace: Array<{ hostname: string; name: string; serial: string }>;
   manual: Array<{ hostname: string; path: string; entry: string; serial: string | null; issuedByCertfleet: boolean }>;
+  acme: AcmeHeld[];
   hosts: Array<{ hostname: string; replace: number; manual: number }>;
+}
+
+interface AcmeHeld {
+  serial: string;
+  identifiers: string[];
+  acmeAccountId: string;
 }
 
 interface Progress {
@@ -43,6 +50,7 @@ interface Progress {
   percent: number;
   secondsTo100: number | null;
   pendingHosts: Array<{ hostname: string; items: number; lastError: string | null }>;
+  acmeClients: { total: number; renewed: number; waiting: AcmeHeld[] } | null;
   items?: Array<{ hostname: string; location: string; state: string; oldSerial: string | null; newSerial: string | null; lastError: string | null }>;
 }
 
@@ -95,6 +103,10 @@ async function plan(args: string[], api: () => ApiSettings): Promise<number> {
   console.log(`${p.toRevoke} certificate(s) issued by certfleet would be revoked`);
   console.log(`${p.replace.length} managed certificate(s) would get a new key and certificate; ${p.manual.length} found where certfleet does not manage them (manual action)`);
   if (p.hosts.length) console.log(`\n${table(['HOST', 'REPLACE', 'MANUAL'], p.hosts.map((h) => [h.hostname, String(h.replace), String(h.manual)]))}`);
+  if (p.acme.length) {
+    console.log(`\n${p.acme.length} held by ACME clients (not found on any host): revoked; ARI tells their clients to renew now, at the same directory URL, which will issue from the replacement CA`);
+    console.log(acmeTable(p.acme));
+  }
   if (p.manual.length) console.log(`\nneeds manual action:\n${table(['HOST', 'PATH', 'SERIAL', 'ISSUED BY'], p.manual.map((m) => [m.hostname, m.entry ? `${m.path} (${m.entry})` : m.path, m.serial ?? '', m.issuedByCertfleet ? 'certfleet (revoked)' : 'external']))}`);
   console.log('\nTo do it: certfleet breakglass run <same selector> --confirm');
   return 0;
@@ -136,7 +148,13 @@ function printProgress(p: Progress): void {
   console.log(bar(p.percent));
   console.log(`validated ${c.validated}, replacing ${c.replacing}, pending ${c.pending}, failing (retried) ${c.failing}, manual ${c.manual}, cancelled ${c.cancelled}; revoked ${p.campaign.revokedCount}`);
   if (p.secondsTo100 !== null) console.log(`time to 100%: ${p.secondsTo100.toFixed(1)} s`);
+  const a = p.acmeClients;
+  if (a?.total) console.log(`ACME clients: ${a.renewed} of ${a.total} renewed from the replacement CA${a.waiting.length ? `; waiting for:\n${acmeTable(a.waiting)}` : ''}`);
   if (p.pendingHosts.length) console.log(`waiting on:\n${table(['HOST', 'ITEMS', 'LAST ERROR'], p.pendingHosts.map((h) => [h.hostname, String(h.items), h.lastError ?? '(offline or in progress)']))}`);
+}
+
+function acmeTable(rows: AcmeHeld[]): string {
+  return table(['NAMES', 'SERIAL', 'ACME ACCOUNT'], rows.map((r) => [r.identifiers.join(','), r.serial, r.acmeAccountId]));
 }
 
 async function latestId(settings: ApiSettings): Promise<string> {

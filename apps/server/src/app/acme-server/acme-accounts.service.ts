@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { DataSource, IsNull } from 'typeorm';
+import { DataSource, In, IsNull } from 'typeorm';
 import { isUuid } from '../../common/ids';
 import { SERVER_CONFIG, ServerConfig } from '../../config/server-config';
 import { AuditService } from '../audit/audit.service';
@@ -32,8 +32,8 @@ export class AcmeAccountsService {
     @Inject(AuditService) private readonly audit: AuditService,
   ) {}
 
-  eabRequired(caName: string): boolean {
-    return this.config.acme.eabRequired.includes('*') || this.config.acme.eabRequired.includes(caName);
+  eabRequired(dir: AcmeDirectory): boolean {
+    return dir.isNamed(this.config.acme.eabRequired);
   }
 
   /** An EAB key for one CA's directory (or any): the HMAC key is shown once and kept sealed. */
@@ -52,12 +52,12 @@ export class AcmeAccountsService {
     const payload = req.payload ?? {};
     const jwk = publicJwk(req.jwk);
     const thumbprint = jwkThumbprint(jwk);
-    const existing = await this.ds.getRepository(AcmeAccount).findOne({ where: { issuingCaId: dir.ca.id, keyThumbprint: thumbprint } });
+    const existing = await this.ds.getRepository(AcmeAccount).findOne({ where: { issuingCaId: In(dir.caIds), keyThumbprint: thumbprint } });
     if (existing) return { status: 200, body: this.view(dir, existing), headers: { Location: dir.account(existing.id) } };
     if (payload.onlyReturnExisting === true) throw new AcmeProblem('accountDoesNotExist', 'no account exists for this key');
     const contact = this.contacts(payload.contact);
     const eab = payload.externalAccountBinding;
-    if (eab === undefined && this.eabRequired(dir.ca.name)) throw new AcmeProblem('externalAccountRequired', `the directory of CA "${dir.ca.name}" requires external account binding (certfleet acme eab create --ca ${dir.ca.name})`);
+    if (eab === undefined && this.eabRequired(dir)) throw new AcmeProblem('externalAccountRequired', `the directory of CA "${dir.ca.name}" requires external account binding (certfleet acme eab create --ca ${dir.ca.name})`);
     let eabKid: string | null = null;
     if (eab !== undefined) {
       // The key is loaded (and unsealed) only for the kid the client names.
@@ -70,7 +70,7 @@ export class AcmeAccountsService {
 
   private async createAccount(dir: AcmeDirectory, jwk: Jwk, thumbprint: string, contact: string[], eabKid: string | null): Promise<AcmeAnswer> {
     const account = await this.ds.transaction(async (m) => {
-      const again = await m.getRepository(AcmeAccount).findOne({ where: { issuingCaId: dir.ca.id, keyThumbprint: thumbprint } });
+      const again = await m.getRepository(AcmeAccount).findOne({ where: { issuingCaId: In(dir.caIds), keyThumbprint: thumbprint } });
       if (again) return again;
       const created = await m.getRepository(AcmeAccount).save({ issuingCaId: dir.ca.id, keyThumbprint: thumbprint, jwk, status: 'valid', contact, eabKeyId: eabKid });
       if (eabKid) {
@@ -88,7 +88,7 @@ export class AcmeAccountsService {
   async eabKeyFor(dir: AcmeDirectory, kid: string): Promise<AcmeEabKey | null> {
     if (!isUuid(kid)) return null;
     const row = await this.ds.getRepository(AcmeEabKey).findOne({ where: { id: kid } });
-    if (!row || row.usedAt || (row.issuingCaId && row.issuingCaId !== dir.ca.id)) return null;
+    if (!row || row.usedAt || (row.issuingCaId && !dir.caIds.includes(row.issuingCaId))) return null;
     return row;
   }
 
@@ -131,7 +131,7 @@ export class AcmeAccountsService {
     const newJwk = publicJwk(inner.header.jwk);
     const thumbprint = jwkThumbprint(newJwk);
     await this.ds.transaction(async (m) => {
-      const taken = await m.getRepository(AcmeAccount).findOne({ where: { issuingCaId: dir.ca.id, keyThumbprint: thumbprint } });
+      const taken = await m.getRepository(AcmeAccount).findOne({ where: { issuingCaId: In(dir.caIds), keyThumbprint: thumbprint } });
       if (taken) throw new AcmeProblem('malformed', 'the new key is already used by an account', 409, { Location: dir.account(taken.id) });
       await m.getRepository(AcmeAccount).update({ id: account.id }, { jwk: newJwk, keyThumbprint: thumbprint });
       await this.audit.record(m, { actor: `acme:${account.id}`, action: 'acme.account.key-changed', subjectType: 'acme-account', subjectId: account.id, detail: { before: { keyThumbprint: account.keyThumbprint }, after: { keyThumbprint: thumbprint } } });

@@ -5,6 +5,7 @@ import { IssuingCasService } from '../issuing-cas/issuing-cas.service';
 import { PkiUrls } from '../issuing-cas/pki-urls';
 import { AcmeAccountsService } from './acme-accounts.service';
 import { AcmeOrdersService } from './acme-orders.service';
+import { AcmeDirectory } from './acme-request';
 
 class CreateEabKeyDto {
   @ApiPropertyOptional({ description: 'Issuing CA (name or id) whose ACME directory accepts the key; absent: any' }) ca?: string;
@@ -35,11 +36,20 @@ export class AcmeAdminController {
     return this.accounts.createEabKey(typeof body?.ca === 'string' && body.ca ? body.ca : undefined, typeof body?.description === 'string' ? body.description : '', actor);
   }
 
+  /**
+   * One directory per active CA. After break-glass replacements it stays at the URL of the first CA
+   * (where clients were set up); `replaces` names the CAs it issued from before.
+   */
   @Get('directories')
-  async directories(): Promise<Array<{ ca: string; issuingCaId: string; status: string; directoryUrl: string; externalAccountRequired: boolean }>> {
-    return (await this.cas.list())
-      .filter((ca) => ca.status === 'active')
-      .map((ca) => ({ ca: ca.name, issuingCaId: ca.id, status: ca.status, directoryUrl: `${this.urls.baseUrl}/acme/${encodeURIComponent(ca.name)}/directory`, externalAccountRequired: this.accounts.eabRequired(ca.name) }));
+  async directories(): Promise<Array<{ ca: string; issuingCaId: string; status: string; directoryUrl: string; externalAccountRequired: boolean; replaces: string[] }>> {
+    const rows = [];
+    for (const view of (await this.cas.list()).filter((c) => c.status === 'active')) {
+      const ca = await this.cas.find(view.id);
+      const succession = await this.cas.succession(ca);
+      const dir = new AcmeDirectory(succession, `${this.urls.baseUrl}/acme/${encodeURIComponent(succession[0].name)}`);
+      rows.push({ ca: ca.name, issuingCaId: ca.id, status: ca.status, directoryUrl: dir.directoryUrl, externalAccountRequired: this.accounts.eabRequired(dir), replaces: dir.succession.slice(0, -1).map((c) => c.name) });
+    }
+    return rows;
   }
 
   /** Certificates issued through ACME (issuedBy: "acme"), newest first. */

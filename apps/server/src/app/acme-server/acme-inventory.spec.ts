@@ -67,7 +67,7 @@ describe.each(['pglite', 'postgresql'] as const)('ACME-issued certificates in th
     const ca = await services.cas.quickStart('lab', 'test');
     orders = new AcmeOrdersService(kit.config, ds, services.cas, services.managed, services.audit);
     inventory = new InventoryQueryService(ds, kit.config);
-    dir = new AcmeDirectory(await services.cas.find(ca.id), 'http://127.0.0.1:9/acme/lab');
+    dir = new AcmeDirectory([await services.cas.find(ca.id)], 'http://127.0.0.1:9/acme/lab');
     const key = testKey();
     account = await ds.getRepository(AcmeAccount).save({ issuingCaId: ca.id, keyThumbprint: jwkThumbprint(key.jwk), jwk: key.jwk, status: 'valid', contact: [], eabKeyId: null });
   });

@@ -38,6 +38,7 @@ export class AcmeOrder {
   certificateSerial!: string | null;
 
   /** The certificate this order renews (RFC 9773 "replaces", as issued_certificates.serial), if it named one. */
+  @Index('idx_acme_orders_replaces', { where: `"replaces_serial" IS NOT NULL` })
   @Column({ type: 'varchar', length: 64, name: 'replaces_serial', nullable: true })
   replacesSerial!: string | null;
 

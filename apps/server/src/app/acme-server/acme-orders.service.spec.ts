@@ -96,7 +96,7 @@ describe.each(['pglite', 'postgresql'] as const)('ACME orders on %s', (database)
     const cas = new IssuingCasService(config, ds, fleetCa, audit, new PkiUrls(config));
     const ca = await cas.quickStart('lab', 'spec');
     orders = new AcmeOrdersService(config, ds, cas, new ManagedCertificatesService(config, ds, cas, audit), audit);
-    dir = new AcmeDirectory(await cas.find(ca.id), 'http://127.0.0.1:9/acme/lab');
+    dir = new AcmeDirectory([await cas.find(ca.id)], 'http://127.0.0.1:9/acme/lab');
     const key = testKey();
     account = await ds.getRepository(AcmeAccount).save({ issuingCaId: ca.id, keyThumbprint: jwkThumbprint(key.jwk), jwk: key.jwk, status: 'valid', contact: [], eabKeyId: null });
   });

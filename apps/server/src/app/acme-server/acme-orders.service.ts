@@ -142,7 +142,8 @@ export class AcmeOrdersService implements OnApplicationBootstrap, OnModuleDestro
       if (!locked || orderStatusAt(locked, authzs, new Date()) !== 'ready') throw new AcmeProblem('orderNotReady', `the order is ${locked?.status ?? 'gone'}`);
       const [result] = await this.cas.issueMany(m, [{ caId: dir.ca.id, publicKeySpki: csr.publicKeySpki, profile, jobId: null, managedCertificateId: null }]);
       if (result instanceof IssuerUnavailableError) throw new AcmeProblem('serverInternal', result.message, 503);
-      await m.getRepository(AcmeOrder).update({ id }, { status: 'valid', certificateSerial: result.leaf.serialHex });
+      // The CA that issued it: the directory's current one, also for an order begun before a break-glass replacement.
+      await m.getRepository(AcmeOrder).update({ id }, { status: 'valid', certificateSerial: result.leaf.serialHex, issuingCaId: dir.ca.id });
       await recordOrderCertificate(m, {
         orderId: id, accountId: locked.accountId, issuingCaId: dir.ca.id, identifiers: locked.identifiers, replacesSerial: locked.replacesSerial,
         serial: result.leaf.serialHex, fingerprintSha256: result.leaf.fingerprintSha256, certificatePem: result.leaf.certificatePem, chainPem: result.chainPem, issuedAt: new Date(),
@@ -163,7 +164,7 @@ export class AcmeOrdersService implements OnApplicationBootstrap, OnModuleDestro
 
   /** The certificate and its chain up to (not including) the root, PEM. */
   async certificate(dir: AcmeDirectory, serial: string, req: AuthenticatedRequest): Promise<string> {
-    const order = /^[0-9a-f]{1,64}$/.test(serial) ? await this.ds.getRepository(AcmeOrder).findOne({ where: { certificateSerial: serial, issuingCaId: dir.ca.id } }) : null;
+    const order = /^[0-9a-f]{1,64}$/.test(serial) ? await this.ds.getRepository(AcmeOrder).findOne({ where: { certificateSerial: serial, issuingCaId: In(dir.caIds) } }) : null;
     if (!order || order.accountId !== req.account!.id) throw new AcmeProblem('unauthorized', 'no such certificate for this account', 404);
     const cert = await this.ds.getRepository(IssuedCertificate).findOneOrFail({ where: { serial } });
     const { chainPem } = await this.cas.chainFor(cert.issuingCaId);
@@ -182,7 +183,7 @@ export class AcmeOrdersService implements OnApplicationBootstrap, OnModuleDestro
     }
     const serial = cert.serialNumber.toLowerCase().replace(/^(00)+(?=.)/, '');
     const record = await this.ds.getRepository(IssuedCertificate).findOne({ where: { serial } });
-    if (!record || record.issuingCaId !== dir.ca.id || record.fingerprintSha256 !== cert.fingerprint256.replace(/:/g, '').toLowerCase()) throw new AcmeProblem('unauthorized', 'this CA did not issue that certificate', 404);
+    if (!record || !dir.caIds.includes(record.issuingCaId) || record.fingerprintSha256 !== cert.fingerprint256.replace(/:/g, '').toLowerCase()) throw new AcmeProblem('unauthorized', 'this CA did not issue that certificate', 404);
     if (req.account) {
       const order = await this.ds.getRepository(AcmeOrder).findOne({ where: { certificateSerial: serial } });
       if (!order || order.accountId !== req.account.id) throw new AcmeProblem('unauthorized', 'this account did not order that certificate');
@@ -263,7 +264,7 @@ export class AcmeOrdersService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   private async loadOrder(dir: AcmeDirectory, id: string, req: AuthenticatedRequest): Promise<{ order: AcmeOrder; authzs: AcmeAuthorization[] }> {
-    const order = isUuid(id) ? await this.ds.getRepository(AcmeOrder).findOne({ where: { id, issuingCaId: dir.ca.id } }) : null;
+    const order = isUuid(id) ? await this.ds.getRepository(AcmeOrder).findOne({ where: { id, issuingCaId: In(dir.caIds) } }) : null;
     if (!order || order.accountId !== req.account!.id) throw new AcmeProblem('unauthorized', 'no such order for this account', 404);
     const authzs = await this.ds.getRepository(AcmeAuthorization).find({ where: { orderId: id } });
     authzs.sort((a, b) => order.identifiers.findIndex((i) => i.value === a.identifier.value && i.type === a.identifier.type) - order.identifiers.findIndex((i) => i.value === b.identifier.value && i.type === b.identifier.type));
@@ -273,7 +274,7 @@ export class AcmeOrdersService implements OnApplicationBootstrap, OnModuleDestro
   private async loadAuthz(dir: AcmeDirectory, id: string, req: AuthenticatedRequest): Promise<AcmeAuthorization> {
     const authz = isUuid(id) ? await this.ds.getRepository(AcmeAuthorization).findOne({ where: { id } }) : null;
     if (!authz || authz.accountId !== req.account!.id) throw new AcmeProblem('unauthorized', 'no such authorization for this account', 404);
-    const order = await this.ds.getRepository(AcmeOrder).findOne({ where: { id: authz.orderId, issuingCaId: dir.ca.id } });
+    const order = await this.ds.getRepository(AcmeOrder).findOne({ where: { id: authz.orderId, issuingCaId: In(dir.caIds) } });
     if (!order) throw new AcmeProblem('unauthorized', 'no such authorization at this directory', 404);
     return authz;
   }

@@ -1,6 +1,7 @@
 /** RFC 8555 section 6.7 error types (urn:ietf:params:acme:error:<type>). */
 export type AcmeErrorType =
   | 'accountDoesNotExist'
+  | 'alreadyReplaced'
   | 'alreadyRevoked'
   | 'badCSR'
   | 'badNonce'
@@ -30,6 +31,7 @@ const STATUS: Partial<Record<AcmeErrorType, number>> = {
   unauthorized: 403,
   serverInternal: 500,
   orderNotReady: 403,
+  alreadyReplaced: 409,
 };
 
 /** An ACME request that fails: rendered as application/problem+json, nothing else changes. */

@@ -63,7 +63,7 @@ describe.each(['pglite', 'postgresql'] as const)('ACME requests on %s', (databas
     nonces = new NonceStore(ds);
     verifier = new AcmeRequestVerifier(ds, nonces);
     accounts = new AcmeAccountsService(config, ds, sealer, {} as IssuingCasService, new AuditService(ds));
-    dir = new AcmeDirectory({ id: randomUUID(), name: 'lab', status: 'active' } as IssuingCa, BASE);
+    dir = new AcmeDirectory([{ id: randomUUID(), name: 'lab', status: 'active' } as IssuingCa], BASE);
   });
   afterAll(() => close?.());
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { isUuid } from '../../common/ids';
 import type { IssuingCa } from '../issuing-cas/issuing-ca.entity';
 import { AcmeAccount } from './acme-account.entity';
@@ -8,12 +8,31 @@ import { jsonPayload, parseJws, verifyJwsSignature, type Jwk, type ParsedJws } f
 import { NonceStore } from './nonce-store';
 
 /** One issuing CA's directory, as the client addressed it. */
+/**
+ * One ACME directory, at <public base>/acme/<CA name>. After a break-glass replacement it issues
+ * from the successor CA, and its accounts, orders and certificates are those of every CA in the
+ * succession, so that existing clients renew at the same URL with the same account.
+ */
 export class AcmeDirectory {
+  /** The CA that issues now (the last of the succession). */
+  readonly ca: IssuingCa;
+  /** Ids of every CA in the succession: where accounts, orders and certificates are looked up. */
+  readonly caIds: string[];
+
   constructor(
-    readonly ca: IssuingCa,
+    /** The CAs standing for one another, oldest first (IssuingCasService.succession); one in general. */
+    readonly succession: IssuingCa[],
     /** <public base>/acme/<ca as in the request path> */
     readonly base: string,
-  ) {}
+  ) {
+    this.ca = succession[succession.length - 1];
+    this.caIds = succession.map((c) => c.id);
+  }
+
+  /** Whether a name given in configuration (CERTFLEET_ACME_*) designates this directory. */
+  isNamed(names: readonly string[]): boolean {
+    return names.includes('*') || this.succession.some((c) => names.includes(c.name));
+  }
 
   get directoryUrl(): string {
     return `${this.base}/directory`;
@@ -73,7 +92,7 @@ export class AcmeRequestVerifier {
       if (keyMode === 'jwk') throw new AcmeProblem('malformed', 'this request must carry the key as "jwk", not "kid"');
       const prefix = `${dir.base}/acct/`;
       const id = header.kid!.startsWith(prefix) ? header.kid!.slice(prefix.length) : '';
-      account = isUuid(id) ? await this.ds.getRepository(AcmeAccount).findOne({ where: { id, issuingCaId: dir.ca.id } }) : null;
+      account = isUuid(id) ? await this.ds.getRepository(AcmeAccount).findOne({ where: { id, issuingCaId: In(dir.caIds) } }) : null;
       if (!account) throw new AcmeProblem('accountDoesNotExist', `no account ${JSON.stringify(header.kid).slice(0, 200)} at this directory`);
       jwk = account.jwk;
     }

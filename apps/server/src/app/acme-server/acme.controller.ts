@@ -51,7 +51,7 @@ export class AcmeController {
         revokeCert: dir.url('revoke-cert'),
         keyChange: dir.url('key-change'),
         renewalInfo: dir.url('renewal-info'),
-        meta: { externalAccountRequired: this.accounts.eabRequired(dir.ca.name), website: this.urls.baseUrl },
+        meta: { externalAccountRequired: this.accounts.eabRequired(dir), website: this.urls.baseUrl },
       },
     }));
   }
@@ -195,7 +195,7 @@ export class AcmeController {
     }
     const ca = await this.cas.find(ref).catch(() => null);
     if (!ca || !ca.certificatePem) throw new AcmeProblem('malformed', `no issuing CA "${ref.slice(0, 100)}" with an ACME directory here`, 404);
-    return new AcmeDirectory(ca, `${this.publicBase()}/acme/${raw}`);
+    return new AcmeDirectory(await this.cas.succession(ca), `${this.publicBase()}/acme/${raw}`);
   }
 }
 

@@ -55,8 +55,8 @@ export async function recordOrderCertificate(m: EntityManager | DataSource, c: O
   await m.query(
     `UPDATE acme_order_certificates SET replaced_at = $1, replaced_by_serial = $2
       WHERE replaced_at IS NULL AND order_id <> $3 AND issued_at <= $1
-        AND (serial = $4 OR (account_id = $5 AND issuing_ca_id = $6 AND names_key = $7))`,
-    [c.issuedAt, c.serial, c.orderId, c.replacesSerial ?? '', c.accountId, c.issuingCaId, names],
+        AND (serial = $4 OR (account_id = $5 AND names_key = $6))`,
+    [c.issuedAt, c.serial, c.orderId, c.replacesSerial ?? '', c.accountId, names],
   );
 }
 

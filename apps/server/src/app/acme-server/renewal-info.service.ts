@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { IssuedCertificate } from '../issuing-cas/issued-certificate.entity';
 import type { AcmeAnswer } from './acme-accounts.service';
 import { AcmeOrder, type AcmeIdentifier } from './acme-order.entity';
@@ -33,16 +33,19 @@ export class AcmeRenewalInfoService {
     const cert = await this.find(dir, raw).catch((err: unknown) => {
       throw err instanceof AcmeProblem && err.status === 404 ? new AcmeProblem('malformed', '"replaces" names no certificate of this CA') : err;
     });
-    const order = await this.ds.getRepository(AcmeOrder).findOne({ where: { certificateSerial: cert.serial, issuingCaId: dir.ca.id } });
+    const order = await this.ds.getRepository(AcmeOrder).findOne({ where: { certificateSerial: cert.serial, issuingCaId: In(dir.caIds) } });
     if (!order || order.accountId !== accountId) throw new AcmeProblem('unauthorized', '"replaces" names a certificate this account did not order');
     const wanted = new Set(identifiers.map((i) => `${i.type}:${i.value}`));
     if (!order.identifiers.some((i) => wanted.has(`${i.type}:${i.value}`))) throw new AcmeProblem('malformed', '"replaces" names a certificate that shares no identifier with this order');
+    // Another order, not invalid (nor a pending one that expired), already replaces it.
+    const taken = await this.ds.query(`SELECT "id" FROM "acme_orders" WHERE "replaces_serial" = $1 AND ("status" = 'valid' OR ("status" <> 'invalid' AND "expires" > now())) LIMIT 1`, [cert.serial]);
+    if (taken.length) throw new AcmeProblem('alreadyReplaced', `certificate ${cert.serial} is already replaced by order ${dir.order(taken[0].id)}`);
     return { certId: raw, serial: cert.serial };
   }
 
   private async find(dir: AcmeDirectory, raw: string): Promise<IssuedCertificate> {
     const id = parseCertId(raw);
-    const cert = await this.ds.getRepository(IssuedCertificate).findOne({ where: { serial: id.serialHex, issuingCaId: dir.ca.id } });
+    const cert = await this.ds.getRepository(IssuedCertificate).findOne({ where: { serial: id.serialHex, issuingCaId: In(dir.caIds) } });
     // The key identifier must match too: the same serial under another key is another certificate.
     if (!cert || certIdOf(cert.certificatePem)?.split('.')[0] !== id.keyIdentifier.toString('base64url')) throw new AcmeProblem('malformed', 'no certificate with this CertID here', 404);
     return cert;

@@ -117,7 +117,7 @@ describe.each(['pglite', 'postgresql'] as const)('ACME renewal information on %s
     const ca = await cas.quickStart('lab', 'spec');
     ari = new AcmeRenewalInfoService(ds);
     orders = new AcmeOrdersService(config, ds, cas, new ManagedCertificatesService(config, ds, cas, audit), audit, ari);
-    dir = new AcmeDirectory(await cas.find(ca.id), 'http://127.0.0.1:9/acme/lab');
+    dir = new AcmeDirectory([await cas.find(ca.id)], 'http://127.0.0.1:9/acme/lab');
     const save = () => {
       const key = testKey();
       return ds.getRepository(AcmeAccount).save({ issuingCaId: ca.id, keyThumbprint: jwkThumbprint(key.jwk), jwk: key.jwk, status: 'valid' as const, contact: [], eabKeyId: null });
@@ -165,7 +165,7 @@ describe.each(['pglite', 'postgresql'] as const)('ACME renewal information on %s
     expect(bad.toDocument()).toMatchObject({ type: 'urn:ietf:params:acme:error:malformed', status: 400 });
   });
 
-  it('accepts "replaces" for a certificate of the same account and reflects it; refuses others', async () => {
+  it('accepts "replaces" for a certificate of the same account and reflects it; refuses others, and a second replacement', async () => {
     const name = 'a.ari.test';
     const [{ serial }] = await ds.query(`SELECT certificate_serial AS serial FROM acme_orders WHERE status = 'valid' AND identifiers->0->>'value' = $1`, [name]);
     const certId = certIdOf((await ds.getRepository(IssuedCertificate).findOneByOrFail({ serial })).certificatePem)!;
@@ -175,5 +175,15 @@ describe.each(['pglite', 'postgresql'] as const)('ACME renewal information on %s
     expect((await problem(orders.newOrder(dir, req({ identifiers: [{ type: 'dns', value: 'b.ari.test' }], replaces: certId })))).type).toBe('malformed');
     expect((await problem(orders.newOrder(dir, req({ identifiers: [{ type: 'dns', value: name }], replaces: 'garbage' })))).type).toBe('malformed');
     expect((await problem(orders.newOrder(dir, req({ identifiers: [{ type: 'dns', value: name }], replaces: 42 })))).type).toBe('malformed');
+
+    // RFC 9773 section 5: while that order stands, a second one replacing the same certificate is refused.
+    const again = await problem(orders.newOrder(dir, req({ identifiers: [{ type: 'dns', value: name }], replaces: certId })));
+    expect(again.toDocument()).toMatchObject({ type: 'urn:ietf:params:acme:error:alreadyReplaced', status: 409 });
+    expect(again.message).toContain(`order ${dir.order(idOf(created.headers!.Location))}`);
+    // Once it failed (or expired unfinished), the certificate may be replaced again.
+    await ds.query(`UPDATE acme_orders SET status = 'invalid' WHERE id = $1`, [idOf(created.headers!.Location)]);
+    expect((await orders.newOrder(dir, req({ identifiers: [{ type: 'dns', value: name }], replaces: certId }))).body).toMatchObject({ replaces: certId });
+    await ds.query(`UPDATE acme_orders SET expires = now() - interval '1 second' WHERE replaces_serial = $1 AND status = 'pending'`, [serial]);
+    expect((await orders.newOrder(dir, req({ identifiers: [{ type: 'dns', value: name }], replaces: certId }))).body).toMatchObject({ replaces: certId });
   });
 });

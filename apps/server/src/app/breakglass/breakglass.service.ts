@@ -40,14 +40,27 @@ export interface CampaignPlan {
   toRevoke: number;
   replace: PlannedManaged[];
   manual: PlannedManual[];
+  /**
+   * Certificates of the compromised CA held by ACME clients (certbot, lego...) and not found on any
+   * host. They are revoked; ARI tells their clients to renew at once, and the CA's ACME directory
+   * issues from the replacement at the same URL, with the same accounts.
+   */
+  acme: PlannedAcme[];
   /** Per host: what happens there. */
   hosts: Array<{ hostname: string; agentId: string; replace: number; manual: number }>;
+}
+
+export interface PlannedAcme {
+  serial: string;
+  identifiers: string[];
+  acmeAccountId: string;
+  acmeOrderId: string;
 }
 
 export interface RunOptions {
   confirm?: boolean;
   reason?: string;
-  /** Name of the replacement issuing CA (compromised-CA campaigns); default "<old name> (replacement N)". */
+  /** Name of the replacement issuing CA (compromised-CA campaigns); default "<old name>-r<N>". */
   newCaName?: string;
   concurrency?: number;
 }
@@ -110,6 +123,21 @@ export class BreakglassService {
       ),
     );
     const toRevoke = await this.serialsToRevoke(m, selector, ca, managed.map((r) => r.current_serial), conditions, params);
+    // What the compromised CA issued through ACME and still stands (the 'acme' source of certificate_inventory).
+    const acme = ca
+      ? queryRows<{ serial: string; identifiers: Array<{ value: string }>; account_id: string; order_id: string }>(
+          await m.query(
+            `SELECT c."serial", o."identifiers", c."account_id", c."order_id"
+               FROM "acme_order_certificates" c
+               JOIN "acme_orders" o ON o."id" = c."order_id"
+               JOIN "issued_certificates" ic ON ic."serial" = c."serial"
+              WHERE c."issuing_ca_id" = $1 AND c."replaced_at" IS NULL AND ic."revoked_at" IS NULL AND c."not_after" > now()
+                AND NOT EXISTS (SELECT 1 FROM "inventory_items" h WHERE h."fingerprint_sha256" = c."fingerprint_sha256")
+              ORDER BY c."issued_at", c."serial"`,
+            [ca.id],
+          ),
+        )
+      : [];
     const hosts = new Map<string, { hostname: string; agentId: string; replace: number; manual: number }>();
     const host = (agentId: string, hostname: string) => hosts.get(agentId) ?? hosts.set(agentId, { hostname, agentId, replace: 0, manual: 0 }).get(agentId)!;
     for (const r of managed) host(r.agent_id, r.hostname).replace++;
@@ -120,6 +148,7 @@ export class BreakglassService {
       toRevoke: toRevoke.length,
       replace: managed.map((r) => ({ agentId: r.agent_id, hostname: r.hostname, managedCertificateId: r.id, name: r.name, serial: r.current_serial })),
       manual: manual.map((r) => ({ agentId: r.agent_id, hostname: r.hostname, path: r.path, entry: r.entry, serial: r.serial, subject: r.subject, issuedByCertfleet: r.ours })),
+      acme: acme.map((r) => ({ serial: r.serial, identifiers: r.identifiers.map((i) => i.value), acmeAccountId: r.account_id, acmeOrderId: r.order_id })),
       hosts: [...hosts.values()].sort((a, b) => a.hostname.localeCompare(b.hostname)),
     };
   }
@@ -184,8 +213,8 @@ export class BreakglassService {
       if (!campaign || campaign.status !== 'waiting-for-ca') return null;
       const plan = await this.plan(campaign.selector, m);
       if (campaign.compromisedCaId) {
-        // The compromised CA signs nothing more; its certificates move to the replacement.
-        await m.query(`UPDATE "issuing_cas" SET "status" = 'revoked', "revoked_at" = now(), "revocation_reason" = $2 WHERE "id" = $1`, [campaign.compromisedCaId, campaign.reason]);
+        // The compromised CA signs nothing more; its certificates and its ACME directory move to the replacement.
+        await m.query(`UPDATE "issuing_cas" SET "status" = 'revoked', "revoked_at" = now(), "revocation_reason" = $2, "superseded_by_id" = $3 WHERE "id" = $1`, [campaign.compromisedCaId, campaign.reason, campaign.replacementCaId]);
         await m.query(`UPDATE "managed_certificates" SET "issuing_ca_id" = $2, "updated_at" = now() WHERE "issuing_ca_id" = $1 AND "removed_at" IS NULL`, [campaign.compromisedCaId, campaign.replacementCaId]);
         await this.audit.record(m, { actor, action: 'issuing-ca.revoked', subjectType: 'issuing-ca', subjectId: campaign.compromisedCaId, detail: { reason: campaign.reason, campaignId, replacementCaId: campaign.replacementCaId } });
       }

@@ -14,6 +14,12 @@ export interface CampaignProgress {
   secondsTo100: number | null;
   /** Hosts still waiting (first 50): offline ones stay here until they reconnect. */
   pendingHosts: Array<{ hostname: string; items: number; lastError: string | null }>;
+  /**
+   * Compromised-CA campaigns: the certificates ACME clients held from that CA when it started. Their
+   * clients renew on their own (ARI says "now"); one counts as renewed once its account's new order
+   * for the same names (or naming it in "replaces") is issued. Waiting: the first 50 not renewed yet.
+   */
+  acmeClients: { total: number; renewed: number; waiting: Array<{ serial: string; identifiers: string[]; acmeAccountId: string }> } | null;
 }
 
 export interface CampaignReport extends CampaignProgress {
@@ -45,12 +51,14 @@ export async function campaignProgress(ds: DataSource, id: string, withItems: bo
       [id],
     ),
   );
+  const acmeClients = campaign.compromisedCaId && campaign.startedAt ? await acmeClientsOf(ds, campaign.compromisedCaId, campaign.startedAt) : null;
   const progress: CampaignProgress = {
     campaign: { ...campaign, compromisedCaName: nameOf(campaign.compromisedCaId), replacementCaName: nameOf(campaign.replacementCaId) },
     counts,
     percent: replaceable === 0 ? (campaign.status === 'completed' ? 100 : 0) : Math.floor((counts.validated * 100) / replaceable),
     secondsTo100: campaign.status === 'completed' && campaign.startedAt ? ((last?.at ? new Date(last.at) : (campaign.completedAt ?? campaign.startedAt)).getTime() - campaign.startedAt.getTime()) / 1000 : null,
     pendingHosts: pendingHosts.map((h) => ({ hostname: h.hostname, items: h.items, lastError: h.last_error })),
+    acmeClients,
   };
   if (!withItems) return progress;
   const items = queryRows<{ hostname: string; location: string; state: ItemState; old_serial: string | null; new_serial: string | null; last_error: string | null; started_at: Date | null; finished_at: Date | null }>(
@@ -60,4 +68,18 @@ export async function campaignProgress(ds: DataSource, id: string, withItems: bo
     ...progress,
     items: items.map((r) => ({ hostname: r.hostname, location: r.location, state: r.state, oldSerial: r.old_serial, newSerial: r.new_serial, lastError: r.last_error, startedAt: r.started_at, finishedAt: r.finished_at })),
   };
+}
+
+/** ACME certificates of the CA standing when the campaign started (not replaced, unexpired, not revoked before), and which were renewed since. */
+async function acmeClientsOf(ds: DataSource, caId: string, startedAt: Date): Promise<CampaignProgress['acmeClients']> {
+  const standing = `FROM "acme_order_certificates" c
+      JOIN "issued_certificates" ic ON ic."serial" = c."serial"
+      JOIN "acme_orders" o ON o."id" = c."order_id"
+     WHERE c."issuing_ca_id" = $1 AND c."issued_at" <= $2 AND c."not_after" > $2
+       AND (c."replaced_at" IS NULL OR c."replaced_at" > $2) AND (ic."revoked_at" IS NULL OR ic."revoked_at" >= $2)`;
+  const [counts] = queryRows<{ total: number; renewed: number }>(await ds.query(`SELECT count(*)::int AS "total", count(c."replaced_at")::int AS "renewed" ${standing}`, [caId, startedAt]));
+  const waiting = queryRows<{ serial: string; identifiers: Array<{ value: string }>; account_id: string }>(
+    await ds.query(`SELECT c."serial", o."identifiers", c."account_id" ${standing} AND c."replaced_at" IS NULL ORDER BY c."issued_at", c."serial" LIMIT 50`, [caId, startedAt]),
+  );
+  return { total: counts.total, renewed: counts.renewed, waiting: waiting.map((w) => ({ serial: w.serial, identifiers: w.identifiers.map((i) => i.value), acmeAccountId: w.account_id })) };
 }

@@ -53,4 +53,8 @@ export class IssuingCa {
 
   @Column({ type: 'varchar', length: 32, name: 'revocation_reason', nullable: true })
   revocationReason?: string | null;
+
+  /** The CA that took over from this one (break-glass replacement): its ACME directory now issues from it. */
+  @Column({ type: 'uuid', name: 'superseded_by_id', nullable: true })
+  supersededById?: string | null;
 }

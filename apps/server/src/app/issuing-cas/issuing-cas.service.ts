@@ -17,6 +17,7 @@ import {
   type CaCurve,
 } from '@certfleet/pki';
 import { isUuid } from '../../common/ids';
+import { queryRows } from '../../database/query-rows';
 import { SERVER_CONFIG, ServerConfig } from '../../config/server-config';
 import { AuditService } from '../audit/audit.service';
 import { FleetCaService } from '../fleet-ca/fleet-ca.service';
@@ -24,6 +25,9 @@ import { CaImportError, checkCaChain } from './ca-bundle';
 import { IssuedCertificate } from './issued-certificate.entity';
 import { IssuingCa } from './issuing-ca.entity';
 import { PkiUrls } from './pki-urls';
+
+/** How many replacements deep a succession is followed. */
+const MAX_SUCCESSION = 32;
 
 export interface IssuingCaView {
   id: string;
@@ -161,6 +165,29 @@ export class IssuingCasService {
     const row = isUuid(idOrName) ? await repo.findOne({ where: { id: idOrName } }) : await repo.findOne({ where: { name: idOrName } });
     if (!row) throw new NotFoundException(`no issuing CA "${idOrName}"`);
     return row;
+  }
+
+  /**
+   * The CAs that stand for one another through break-glass replacements, oldest first: the
+   * predecessors of `ca`, `ca`, and its successors. The last is the one that issues now.
+   */
+  async succession(ca: IssuingCa): Promise<IssuingCa[]> {
+    if (!ca.supersededById && !(await this.ds.getRepository(IssuingCa).exists({ where: { supersededById: ca.id } }))) return [ca];
+    // Bounded walks both ways, so a cycle written by hand in the database cannot loop.
+    const rows = queryRows<{ id: string; step: number }>(
+      await this.ds.query(
+        `WITH RECURSIVE later AS (SELECT "id", "superseded_by_id", 0 AS step FROM "issuing_cas" WHERE "id" = $1
+                                  UNION ALL SELECT c."id", c."superseded_by_id", l.step + 1 FROM "issuing_cas" c JOIN later l ON c."id" = l."superseded_by_id" WHERE l.step < $2),
+                        earlier AS (SELECT "id", 0 AS step FROM "issuing_cas" WHERE "id" = $1
+                                  UNION ALL SELECT c."id", e.step - 1 FROM "issuing_cas" c JOIN earlier e ON c."superseded_by_id" = e."id" WHERE e.step > -$2)
+         SELECT "id", step FROM later UNION SELECT "id", step FROM earlier ORDER BY step`,
+        [ca.id, MAX_SUCCESSION],
+      ),
+    );
+    const seen = new Set<string>();
+    const ids = rows.map((r) => r.id).filter((id) => !seen.has(id) && seen.add(id));
+    const byId = new Map((await this.ds.getRepository(IssuingCa).find({ where: { id: In(ids) } })).map((c) => [c.id, c]));
+    return ids.map((id) => byId.get(id)!).filter(Boolean);
   }
 
   /** The CA to use when a profile names none: the only active one. */
