@@ -183,6 +183,29 @@ describe.each(['pglite', 'postgresql'] as const)('ACME-issued certificates in th
     expect((await ds.query(`SELECT count(*)::int AS n FROM alerts WHERE kind = 'revoked-installed'`))[0].n).toBe(installed);
   });
 
+  it('loses its policy findings at the next background pass once it is revoked', async () => {
+    const weak = await issue(['weak.acme.test']);
+    const policy = new PolicyService(ds, { ...kit.config, policyPassSeconds: 1 }, services.audit);
+    await policy.set({ name: 'short', rules: [{ id: 'short-lived', type: 'max-validity', days: 7, severity: 'warning' }] }, 'test');
+    const seenAt = async () => ((await ds.query(`SELECT last_seen_at FROM policy_findings WHERE fingerprint_sha256 = $1`, [weak.fingerprint]))[0]?.last_seen_at as Date | undefined)?.getTime();
+    const until = async (what: string, done: () => Promise<boolean>) => {
+      for (const deadline = Date.now() + 30_000; !(await done()); await new Promise((r) => setTimeout(r, 100))) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+      }
+    };
+    const afterSet = await seenAt();
+    expect(afterSet).toBeDefined();
+    policy.onApplicationBootstrap();
+    try {
+      // The first background pass runs whatever changed; the revocation must bring the next one.
+      await until('the first background pass', async () => ((await seenAt()) ?? 0) > afterSet!);
+      await services.revocations.revoke(weak.serial, 'superseded', 'test');
+      await until('the finding is dropped', async () => (await seenAt()) === undefined);
+    } finally {
+      policy.beforeApplicationShutdown();
+    }
+  });
+
   it('records, once, the certificates of orders finalized before they were kept for the inventory', async () => {
     const early = await issue(['early.acme.test']);
     const renewal = await issue(['early.acme.test']);

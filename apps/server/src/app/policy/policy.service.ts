@@ -210,7 +210,10 @@ export class PolicyService implements OnApplicationBootstrap, BeforeApplicationS
     }
   }
 
-  /** Background: a pass whenever the inventory or the policy changed since the last one. */
+  /**
+   * Background: a pass whenever the inventory or the policy changed since the last one. A revocation
+   * counts (it takes an ACME certificate out of the inventory): every one publishes its CA's CRL.
+   */
   private schedule(delayMs: number): void {
     this.timer = setTimeout(() => void this.tick(), delayMs);
     this.timer.unref();
@@ -222,7 +225,7 @@ export class PolicyService implements OnApplicationBootstrap, BeforeApplicationS
         await this.ds.query(
           `SELECT concat_ws('/', (SELECT count(*) FROM inventory_items WHERE kind = 'certificate'), (SELECT max(updated_at) FROM inventory_items),
                   (SELECT count(*) FROM acme_order_certificates WHERE replaced_at IS NULL), (SELECT max(issued_at) FROM acme_order_certificates),
-                  (SELECT max(updated_at) FROM fleet_policies)) AS mark`,
+                  (SELECT sum(last_revocation_seq) FROM issuing_ca_crls), (SELECT max(updated_at) FROM fleet_policies)) AS mark`,
         ),
       );
       if (mark.mark !== this.lastInventoryMark) {
