@@ -38,7 +38,9 @@ class ProgressReporter {
     this.running.delete(file);
     this.done++;
     const failed = result.numFailingTests > 0 || result.testExecError ? ' FAILED' : '';
-    this.print(`end ${file} in ${Math.round((Date.now() - started) / 1000)} s${failed} (${this.done}/${this.total})`);
+    // The reporter shares the process of in-band test runs: its memory is theirs.
+    const { rss, heapUsed } = process.memoryUsage();
+    this.print(`end ${file} in ${Math.round((Date.now() - started) / 1000)} s${failed} (${this.done}/${this.total}; rss ${Math.round(rss / 2 ** 20)} MiB, heap ${Math.round(heapUsed / 2 ** 20)} MiB)`);
   }
 
   onRunComplete() {

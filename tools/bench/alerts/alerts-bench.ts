@@ -1,10 +1,11 @@
 // Alert evaluation benchmark: 200,000 inventory certificates (1,000 agents, notAfter spread from 30
-// days ago to a year ahead, so ~16% sit inside the 30-day threshold; 1% RSA-1024, 1% SHA-1), the
+// days ago to a year ahead, so ~16% sit inside the 30-day threshold; 1% RSA-1024, 1% SHA-1), plus
+// 20,000 issued by the ACME server (a tenth of them since renewed, a hundredth revoked), the
 // real policy pass (baseline policy) whose findings the alerts read, three ownership rules and two
 // channels; the real evaluation pass (AlertEvaluator) on PGlite or PostgreSQL.
 // Timed passes: cold (opens every alert, queues its notifications), steady (nothing changed), and a
 // day later (stages crossed, titles changed). Memory: heap and RSS growth over the passes.
-// Usage: node dist/tools/bench/alerts/alerts-bench.js [--records N] [--postgres ADMIN_URL] [--profile DIR]
+// Usage: node dist/tools/bench/alerts/alerts-bench.js [--records N] [--acme N] [--postgres ADMIN_URL] [--profile DIR]
 import 'reflect-metadata';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const get = (flag: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
   const records = Number(get('--records') ?? 200_000);
+  const acmeRecords = Number(get('--acme') ?? 20_000);
   const pgAdmin = get('--postgres');
   const work = mkdtempSync(join(tmpdir(), 'cf-bench-alerts-'));
   const dbName = `bench_alerts_${process.pid}`;
@@ -74,6 +76,7 @@ async function main(): Promise<void> {
          FROM generate_series(1, $2::int) g`,
       [now, records],
     );
+    await seedAcme(ds, acmeRecords, now);
     await ds.query(`ANALYZE`);
     metric('alerts_seed_seconds', (Date.now() - t) / 1000);
     await ds.query(`INSERT INTO "ownership_rules" ("name", "priority", "path_glob", "agent_labels", "team", "tags") VALUES ('nginx-prod', 10, '/etc/nginx/**', '{"env":"prod"}', 'web', '["prod"]')`);
@@ -111,6 +114,8 @@ async function main(): Promise<void> {
     const [{ alerts }] = (await ds.query(`SELECT count(*)::int AS "alerts" FROM "alerts" WHERE "state" <> 'resolved'`)) as { alerts: number }[];
     const [{ deliveries }] = (await ds.query(`SELECT count(*)::int AS "deliveries" FROM "notification_deliveries"`)) as { deliveries: number }[];
     metric('alerts_inventory_records', records);
+    metric('alerts_acme_records', acmeRecords);
+    metric('alerts_inventory_listed', Number((await ds.query(`SELECT count(*)::int AS n FROM certificate_inventory`))[0].n));
     metric('alerts_database_is_postgres', pgAdmin ? 1 : 0);
     metric('alerts_open', alerts);
     metric('alerts_deliveries_queued', deliveries);
@@ -133,6 +138,51 @@ async function main(): Promise<void> {
     if (pgAdmin) await admin(pgAdmin, `DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch((err) => console.error(`could not drop ${dbName}: ${(err as Error).message}`));
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * Certificates issued through the ACME server (the 'acme' source of certificate_inventory): one CA,
+ * 100 accounts, orders with their issued certificates. Every tenth is replaced by a later order and
+ * every hundredth revoked, so both leave the view. Their DER is a stub: the policy pass derives no
+ * key hash from it, as for agent rows seeded without DER.
+ */
+async function seedAcme(ds: Awaited<ReturnType<typeof openDatabase>>, n: number, now: Date): Promise<void> {
+  if (n <= 0) return;
+  const ca = '00000000-0000-4000-9000-000000000001';
+  await ds.query(`INSERT INTO "issuing_cas" ("id", "name", "status", "csr_pem", "encrypted_private_key") VALUES ($1, 'bench-acme', 'active', '', '')`, [ca]);
+  await ds.query(
+    `INSERT INTO "acme_accounts" ("id", "issuing_ca_id", "key_thumbprint", "jwk", "status")
+     SELECT ('00000000-0000-4000-a000-' || lpad(g::text, 12, '0'))::uuid, $1, md5(g::text), '{}', 'valid' FROM generate_series(1, 100) g`,
+    [ca],
+  );
+  const serial = `'ac' || to_hex(g)`;
+  const notAfter = `$2::timestamptz + ((g::bigint * 104729) % (395 * 24)) * interval '1 hour' - interval '30 days'`;
+  await ds.query(
+    `INSERT INTO "issued_certificates" ("serial", "issuing_ca_id", "public_key_sha256", "fingerprint_sha256", "certificate_pem", "not_before", "not_after", "issued_at", "revoked_at", "revocation_reason", "revocation_seq")
+     SELECT ${serial}, $1, md5('k' || g), encode(sha256(('acme' || g)::bytea), 'hex'), '', $2::timestamptz - interval '60 days', ${notAfter}, $2::timestamptz - interval '60 days',
+            CASE WHEN g % 100 = 0 THEN $2::timestamptz END, CASE WHEN g % 100 = 0 THEN 'superseded' END, CASE WHEN g % 100 = 0 THEN g END
+       FROM generate_series(1, $3::int) g`,
+    [ca, now, n],
+  );
+  await ds.query(
+    `INSERT INTO "acme_orders" ("id", "account_id", "issuing_ca_id", "status", "identifiers", "expires", "certificate_serial")
+     SELECT ('00000000-0000-4000-b000-' || lpad(g::text, 12, '0'))::uuid, ('00000000-0000-4000-a000-' || lpad((1 + g % 100)::text, 12, '0'))::uuid, $1, 'valid',
+            jsonb_build_array(jsonb_build_object('type', 'dns', 'value', 'acme' || g || '.example.com')), $2::timestamptz, ${serial}
+       FROM generate_series(1, $3::int) g`,
+    [ca, now, n],
+  );
+  await ds.query(
+    `INSERT INTO "acme_order_certificates" ("order_id", "account_id", "issuing_ca_id", "serial", "names_key", "fingerprint_sha256", "subject", "issuer", "not_before", "not_after", "detail", "der", "issued_at", "replaced_at", "replaced_by_serial")
+     SELECT o."id", o."account_id", $1, o."certificate_serial", 'dns:acme' || g || '.example.com', ic."fingerprint_sha256", 'CN=acme' || g || '.example.com', 'CN=bench-acme',
+            ic."not_before", ic."not_after",
+            jsonb_build_object('dnsNames', jsonb_build_array('acme' || g || '.example.com'), 'isCa', false, 'selfSigned', false, 'keyAlgorithm', 'EC', 'keySize', 256, 'keyCurve', 'P-256',
+                               'signatureAlgorithm', 'ecdsa-with-SHA256', 'acmeOrderId', o."id", 'acmeAccountId', o."account_id"),
+            '\\x30'::bytea, ic."issued_at", CASE WHEN g % 10 = 0 THEN $2::timestamptz END, CASE WHEN g % 10 = 0 THEN 'renewed' END
+       FROM generate_series(1, $3::int) g
+       JOIN "acme_orders" o ON o."id" = ('00000000-0000-4000-b000-' || lpad(g::text, 12, '0'))::uuid
+       JOIN "issued_certificates" ic ON ic."serial" = o."certificate_serial"`,
+    [ca, now, n],
+  );
 }
 
 /** Runs fn under the V8 CPU profiler and writes the profile (open it in Chrome DevTools). */
