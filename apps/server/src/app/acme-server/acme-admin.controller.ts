@@ -44,10 +44,9 @@ export class AcmeAdminController {
   async directories(): Promise<Array<{ ca: string; issuingCaId: string; status: string; directoryUrl: string; externalAccountRequired: boolean; replaces: string[] }>> {
     const rows = [];
     for (const view of (await this.cas.list()).filter((c) => c.status === 'active')) {
-      const ca = await this.cas.find(view.id);
-      const succession = await this.cas.succession(ca);
+      const succession = await this.cas.findSuccession(view.id);
       const dir = new AcmeDirectory(succession, `${this.urls.baseUrl}/acme/${encodeURIComponent(succession[0].name)}`);
-      rows.push({ ca: ca.name, issuingCaId: ca.id, status: ca.status, directoryUrl: dir.directoryUrl, externalAccountRequired: this.accounts.eabRequired(dir), replaces: dir.succession.slice(0, -1).map((c) => c.name) });
+      rows.push({ ca: view.name, issuingCaId: view.id, status: view.status, directoryUrl: dir.directoryUrl, externalAccountRequired: this.accounts.eabRequired(dir), replaces: dir.succession.slice(0, -1).map((c) => c.name) });
     }
     return rows;
   }

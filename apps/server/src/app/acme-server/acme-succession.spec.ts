@@ -47,7 +47,7 @@ describe.each(['pglite', 'postgresql'] as const)('an ACME directory after a brea
   let account: AcmeAccount;
   const key = testKey();
 
-  const directory = async (ref: string) => new AcmeDirectory(await services.cas.succession(await services.cas.find(ref)), BASE);
+  const directory = async (ref: string) => new AcmeDirectory(await services.cas.findSuccession(ref), BASE);
   const req = (payload: Record<string, unknown> | null): AuthenticatedRequest => ({ jws: {} as AuthenticatedRequest['jws'], payload, account, jwk: account.jwk });
   const csrFor = (names: string[]) =>
     execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(work, 'k.pem'), '-subj', `/CN=${names[0]}`, '-addext', `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`, '-outform', 'DER'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString('base64url');
@@ -125,5 +125,12 @@ describe.each(['pglite', 'postgresql'] as const)('an ACME directory after a brea
     expect(progress.acmeClients).toEqual({ total: 2, renewed: 1, waiting: [{ serial: api.serial, identifiers: ['api.acme.test', 'app.acme.test'], acmeAccountId: account.id }] });
     // What the replacement issued through ACME is what a campaign over it would revoke next.
     expect((await breakglass.plan({ issuer: replacement.name })).acme.map((c) => c.serial)).toEqual([renewed.serial]);
+
+    // A second compromise: the directory follows the whole line, from any of its names.
+    const second = await breakglass.run({ issuer: replacement.name }, { confirm: true }, 'test');
+    const third = await ds.getRepository(IssuingCa).findOneByOrFail({ id: second.replacementCaId! });
+    for (const ref of ['lab', replacement.name, third.id]) expect((await directory(ref)).succession.map((c) => c.name)).toEqual(['lab', replacement.name, third.name]);
+    expect((await issue(await directory('lab'), ['www.acme.test'])).pem).toContain('BEGIN CERTIFICATE');
+    expect((await ds.query(`SELECT issuing_ca_id FROM acme_orders ORDER BY created_at DESC LIMIT 1`))[0].issuing_ca_id).toBe(third.id);
   });
 });

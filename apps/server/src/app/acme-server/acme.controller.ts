@@ -193,9 +193,10 @@ export class AcmeController {
     } catch {
       throw new AcmeProblem('malformed', 'bad CA name in the URL', 404);
     }
-    const ca = await this.cas.find(ref).catch(() => null);
-    if (!ca || !ca.certificatePem) throw new AcmeProblem('malformed', `no issuing CA "${ref.slice(0, 100)}" with an ACME directory here`, 404);
-    return new AcmeDirectory(await this.cas.succession(ca), `${this.publicBase()}/acme/${raw}`);
+    const succession = await this.cas.findSuccession(ref).catch(() => null);
+    const dir = succession && new AcmeDirectory(succession, `${this.publicBase()}/acme/${raw}`);
+    if (!dir?.ca.certificatePem) throw new AcmeProblem('malformed', `no issuing CA "${ref.slice(0, 100)}" with an ACME directory here`, 404);
+    return dir;
   }
 }
 

@@ -29,6 +29,16 @@ import { PkiUrls } from './pki-urls';
 /** How many replacements deep a succession is followed. */
 const MAX_SUCCESSION = 32;
 
+/** Oldest first, following superseded_by_id from the one no other CA of the set was replaced by. */
+function inSuccessionOrder(cas: IssuingCa[]): IssuingCa[] {
+  const byId = new Map(cas.map((c) => [c.id, c]));
+  const replaced = new Set(cas.map((c) => c.supersededById).filter((id): id is string => !!id && byId.has(id)));
+  const ordered: IssuingCa[] = [];
+  for (let c = cas.find((x) => !replaced.has(x.id)); c && !ordered.includes(c); c = c.supersededById ? byId.get(c.supersededById) : undefined) ordered.push(c);
+  // A cycle written by hand leaves no first one: the rest in any order, so nothing is lost.
+  return ordered.length === cas.length ? ordered : [...ordered, ...cas.filter((c) => !ordered.includes(c))];
+}
+
 export interface IssuingCaView {
   id: string;
   name: string;
@@ -169,25 +179,35 @@ export class IssuingCasService {
 
   /**
    * The CAs that stand for one another through break-glass replacements, oldest first: the
-   * predecessors of `ca`, `ca`, and its successors. The last is the one that issues now.
+   * predecessors of the CA named `idOrName`, that CA, and its successors. The last is the one that
+   * issues now. Every ACME request resolves its directory with it.
    */
-  async succession(ca: IssuingCa): Promise<IssuingCa[]> {
-    if (!ca.supersededById && !(await this.ds.getRepository(IssuingCa).exists({ where: { supersededById: ca.id } }))) return [ca];
+  async findSuccession(idOrName: string): Promise<IssuingCa[]> {
+    // Almost always a CA that was never replaced: one plain lookup tells (the walk below costs more to plan).
+    const { entities, raw } = await this.ds
+      .getRepository(IssuingCa)
+      .createQueryBuilder('c')
+      .addSelect(`EXISTS (SELECT 1 FROM "issuing_cas" p WHERE p."superseded_by_id" = c."id")`, 'replaced_one')
+      .where(isUuid(idOrName) ? 'c.id = :ref' : 'c.name = :ref', { ref: idOrName })
+      .getRawAndEntities<{ replaced_one: boolean }>();
+    if (entities.length === 0) throw new NotFoundException(`no issuing CA "${idOrName}"`);
+    if (!entities[0].supersededById && !raw[0].replaced_one) return entities;
+    const named = isUuid(idOrName) ? `"id" = CAST(:ref AS uuid)` : `"name" = :ref`;
     // Bounded walks both ways, so a cycle written by hand in the database cannot loop.
-    const rows = queryRows<{ id: string; step: number }>(
-      await this.ds.query(
-        `WITH RECURSIVE later AS (SELECT "id", "superseded_by_id", 0 AS step FROM "issuing_cas" WHERE "id" = $1
-                                  UNION ALL SELECT c."id", c."superseded_by_id", l.step + 1 FROM "issuing_cas" c JOIN later l ON c."id" = l."superseded_by_id" WHERE l.step < $2),
-                        earlier AS (SELECT "id", 0 AS step FROM "issuing_cas" WHERE "id" = $1
-                                  UNION ALL SELECT c."id", e.step - 1 FROM "issuing_cas" c JOIN earlier e ON c."superseded_by_id" = e."id" WHERE e.step > -$2)
-         SELECT "id", step FROM later UNION SELECT "id", step FROM earlier ORDER BY step`,
-        [ca.id, MAX_SUCCESSION],
-      ),
-    );
-    const seen = new Set<string>();
-    const ids = rows.map((r) => r.id).filter((id) => !seen.has(id) && seen.add(id));
-    const byId = new Map((await this.ds.getRepository(IssuingCa).find({ where: { id: In(ids) } })).map((c) => [c.id, c]));
-    return ids.map((id) => byId.get(id)!).filter(Boolean);
+    const rows = await this.ds
+      .getRepository(IssuingCa)
+      .createQueryBuilder('c')
+      .where(
+        `c.id IN (WITH RECURSIVE later AS (SELECT "id", "superseded_by_id", 0 AS step FROM "issuing_cas" WHERE ${named}
+                                          UNION ALL SELECT n."id", n."superseded_by_id", l.step + 1 FROM "issuing_cas" n JOIN later l ON n."id" = l."superseded_by_id" WHERE l.step < ${MAX_SUCCESSION}),
+                                earlier AS (SELECT "id", 0 AS step FROM "issuing_cas" WHERE ${named}
+                                          UNION ALL SELECT p."id", e.step + 1 FROM "issuing_cas" p JOIN earlier e ON p."superseded_by_id" = e."id" WHERE e.step < ${MAX_SUCCESSION})
+                  SELECT "id" FROM later UNION SELECT "id" FROM earlier)`,
+      )
+      .setParameters({ ref: idOrName })
+      .getMany();
+    if (rows.length === 0) throw new NotFoundException(`no issuing CA "${idOrName}"`);
+    return inSuccessionOrder(rows);
   }
 
   /** The CA to use when a profile names none: the only active one. */
