@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,23 +13,18 @@ import { writeReport } from '../reports/report-writer';
 import { AcmeAccount } from './acme-account.entity';
 import { AcmeOrder } from './acme-order.entity';
 import { AcmeOrdersService } from './acme-orders.service';
-import { AcmeDirectory, type AuthenticatedRequest } from './acme-request';
+import { AcmeDirectory } from './acme-request';
 import { testKey } from './jws-test-kit';
 import { jwkThumbprint } from './jws';
 import { recordMissingOrderCertificates } from './order-certificates';
-import { certIdOf } from './renewal-info';
+import { issueThroughAcme, type IssuedByAcme } from './order-test-kit';
 
 jest.setTimeout(180_000);
 
 const work = mkdtempSync(join(tmpdir(), 'cf-acme-inventory-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-interface Issued {
-  orderId: string;
-  serial: string;
-  fingerprint: string;
-  pem: string;
-}
+type Issued = IssuedByAcme;
 
 // Certificates issued by the ACME server are in the inventory like discovered ones, located at their
 // ACME order: listed, reported, alerted on and checked by policy, until a renewal replaces them, they
@@ -45,20 +39,7 @@ describe.each(['pglite', 'postgresql'] as const)('ACME-issued certificates in th
   let dir: AcmeDirectory;
   let account: AcmeAccount;
 
-  const req = (payload: Record<string, unknown> | null): AuthenticatedRequest => ({ jws: {} as AuthenticatedRequest['jws'], payload, account, jwk: account.jwk });
-  const csrFor = (names: string[]) =>
-    execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(work, 'k.pem'), '-subj', `/CN=${names[0]}`, '-addext', `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`, '-outform', 'DER'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString('base64url');
-
-  async function issue(names: string[], replaces?: Issued): Promise<Issued> {
-    const created = await orders.newOrder(dir, req({ identifiers: names.map((value) => ({ type: 'dns', value })), ...(replaces ? { replaces: certIdOf(replaces.pem) } : {}) }));
-    const orderId = created.headers!.Location.split('/').pop()!;
-    await ds.query(`UPDATE acme_authorizations SET status = 'valid' WHERE order_id = $1`, [orderId]);
-    await orders.finalize(dir, orderId, req({ csr: csrFor(names) }));
-    const { certificateSerial } = await ds.getRepository(AcmeOrder).findOneByOrFail({ id: orderId });
-    const pem = await orders.certificate(dir, certificateSerial!, req(null));
-    const [leaf] = readCertificateFile(Buffer.from(pem), { path: 'fullchain.pem', passwords: [] }).certificates;
-    return { orderId, serial: certificateSerial!, fingerprint: leaf.fingerprintSha256, pem };
-  }
+  const issue = (names: string[], replaces?: Issued) => issueThroughAcme(ds, orders, dir, account, names, work, replaces);
   const listed = async (filter: Parameters<InventoryQueryService['certificates']>[0] = {}) => (await inventory.certificates(filter, clock.now())).items;
   const fingerprints = async () => (await listed()).map((c) => c.fingerprintSha256).sort();
 

@@ -7,7 +7,6 @@ import { AcmeProblem } from './acme-problem';
 import { jsonPayload, parseJws, verifyJwsSignature, type Jwk, type ParsedJws } from './jws';
 import { NonceStore } from './nonce-store';
 
-/** One issuing CA's directory, as the client addressed it. */
 /**
  * One ACME directory, at <public base>/acme/<CA name>. After a break-glass replacement it issues
  * from the successor CA, and its accounts, orders and certificates are those of every CA in the
@@ -20,7 +19,7 @@ export class AcmeDirectory {
   readonly caIds: string[];
 
   constructor(
-    /** The CAs standing for one another, oldest first (IssuingCasService.succession); one in general. */
+    /** The CAs standing for one another, oldest first (IssuingCasService.findSuccession); one in general. */
     readonly succession: IssuingCa[],
     /** <public base>/acme/<ca as in the request path> */
     readonly base: string,

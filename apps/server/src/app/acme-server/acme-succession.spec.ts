@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +16,7 @@ import { AcmeOrder } from './acme-order.entity';
 import { AcmeOrdersService } from './acme-orders.service';
 import { AcmeDirectory, AcmeRequestVerifier, type AuthenticatedRequest } from './acme-request';
 import { signJws, testKey } from './jws-test-kit';
+import { accountRequest, issueThroughAcme } from './order-test-kit';
 import { jwkThumbprint } from './jws';
 import { NonceStore } from './nonce-store';
 import { AcmeRenewalInfoService } from './renewal-info.service';
@@ -27,12 +27,6 @@ jest.setTimeout(180_000);
 const BASE = 'http://127.0.0.1:9/acme/lab';
 const work = mkdtempSync(join(tmpdir(), 'cf-acme-succession-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-interface Issued {
-  orderId: string;
-  serial: string;
-  pem: string;
-}
 
 // A break-glass campaign over a CA with an ACME directory: the directory keeps its URL and its
 // accounts, issues from the replacement, tells clients through ARI to renew now, and the campaign
@@ -48,18 +42,8 @@ describe.each(['pglite', 'postgresql'] as const)('an ACME directory after a brea
   const key = testKey();
 
   const directory = async (ref: string) => new AcmeDirectory(await services.cas.findSuccession(ref), BASE);
-  const req = (payload: Record<string, unknown> | null): AuthenticatedRequest => ({ jws: {} as AuthenticatedRequest['jws'], payload, account, jwk: account.jwk });
-  const csrFor = (names: string[]) =>
-    execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(work, 'k.pem'), '-subj', `/CN=${names[0]}`, '-addext', `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`, '-outform', 'DER'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString('base64url');
-
-  async function issue(dir: AcmeDirectory, names: string[]): Promise<Issued> {
-    const created = await orders.newOrder(dir, req({ identifiers: names.map((value) => ({ type: 'dns', value })) }));
-    const orderId = created.headers!.Location.split('/').pop()!;
-    await ds.query(`UPDATE acme_authorizations SET status = 'valid' WHERE order_id = $1`, [orderId]);
-    await orders.finalize(dir, orderId, req({ csr: csrFor(names) }));
-    const { certificateSerial } = await ds.getRepository(AcmeOrder).findOneByOrFail({ id: orderId });
-    return { orderId, serial: certificateSerial!, pem: await orders.certificate(dir, certificateSerial!, req(null)) };
-  }
+  const req = (payload: Record<string, unknown> | null) => accountRequest(account, payload);
+  const issue = (dir: AcmeDirectory, names: string[]) => issueThroughAcme(ds, orders, dir, account, names, work);
 
   beforeAll(async () => {
     ({ ds, kit, services, close } = await openAlerting(database, 'acme-succession', new FakeClock(new Date())));
