@@ -25,7 +25,11 @@ export const INVENTORY_SOURCES: readonly InventorySource[] = ['agent', 'acme'];
  * dates). Each page is cut from its table's primary key before anything is joined: through the view,
  * the planner joins the whole inventory to agents for every page (200,000 rows: a 3 s policy pass
  * became 15 s), and builds the whole ACME source for every page. The ACME page repeats the view's
- * rules for that source (migration 1796400000000); inventory-page.spec checks that both agree.
+ * rules for that source (migration 1796400000000); inventory-page.spec checks that both agree. An
+ * order has one certificate, so the ACME page is ordered by order_id alone and read along the
+ * primary key from the cursor; ordered by (order_id, serial), every page sorted the whole source.
+ * LIMIT 1 keeps its EXISTS tests per-row index lookups: as anti-joins, the planner hashed all of
+ * inventory_items for every page (150 ms a page on 200,000 rows).
  */
 export function inventoryPage(source: InventorySource, limit: number, where = ''): string {
   const and = where ? `AND (${where})` : '';
@@ -34,10 +38,10 @@ export function inventoryPage(source: InventorySource, limit: number, where = ''
                   '/acme/' || ca.name || '/order/' || i.order_id AS path, ''::text AS entry, i.fingerprint_sha256, i.subject, i.issuer, i.serial::text AS serial, i.not_before, i.not_after,
                   i.detail, i.der, i.issued_at AS first_seen_at, i.issued_at AS updated_at
              FROM (SELECT i.* FROM acme_order_certificates i
-                    WHERE (i.order_id, i.serial::text) > ($1::uuid, $2) AND i.replaced_at IS NULL AND i.not_after > now() - interval '30 days'
-                      AND EXISTS (SELECT 1 FROM issued_certificates ic WHERE ic.serial = i.serial AND ic.revoked_at IS NULL)
-                      AND NOT EXISTS (SELECT 1 FROM inventory_items h WHERE h.fingerprint_sha256 = i.fingerprint_sha256) ${and}
-                    ORDER BY i.order_id, i.serial LIMIT ${limit}) i
+                    WHERE i.order_id >= $1::uuid AND (i.order_id, i.serial::text) > ($1::uuid, $2) AND i.replaced_at IS NULL AND i.not_after > now() - interval '30 days'
+                      AND EXISTS (SELECT 1 FROM issued_certificates ic WHERE ic.serial = i.serial AND ic.revoked_at IS NULL OFFSET 0)
+                      AND NOT EXISTS (SELECT 1 FROM inventory_items h WHERE h.fingerprint_sha256 = i.fingerprint_sha256 OFFSET 0) ${and}
+                    ORDER BY i.order_id LIMIT ${limit}) i
              JOIN issuing_cas ca ON ca.id = i.issuing_ca_id) i`;
   }
   return `(SELECT 'agent'::varchar(8) AS source, i.agent_id AS location_id, i.agent_id, i.item_key::text AS item_key, a.hostname::text AS hostname, a.labels,
