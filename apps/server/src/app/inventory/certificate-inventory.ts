@@ -28,8 +28,9 @@ export const INVENTORY_SOURCES: readonly InventorySource[] = ['agent', 'acme'];
  * rules for that source (migration 1796400000000); inventory-page.spec checks that both agree. An
  * order has one certificate, so the ACME page is ordered by order_id alone and read along the
  * primary key from the cursor; ordered by (order_id, serial), every page sorted the whole source.
- * LIMIT 1 keeps its EXISTS tests per-row index lookups: as anti-joins, the planner hashed all of
- * inventory_items for every page (150 ms a page on 200,000 rows).
+ * OFFSET 0 keeps its EXISTS tests per-row index lookups (PostgreSQL does not turn such a subquery
+ * into a join): as anti-joins, the planner hashed all of inventory_items for every page (150 ms a
+ * page on 200,000 rows).
  */
 export function inventoryPage(source: InventorySource, limit: number, where = ''): string {
   const and = where ? `AND (${where})` : '';
