@@ -123,17 +123,15 @@ export class BreakglassService {
       ),
     );
     const toRevoke = await this.serialsToRevoke(m, selector, ca, managed.map((r) => r.current_serial), conditions, params);
-    // What the compromised CA issued through ACME and still stands (the 'acme' source of certificate_inventory).
+    // What the compromised CA issued through ACME and still stands: the 'acme' source of certificate_inventory, unexpired.
     const acme = ca
       ? queryRows<{ serial: string; identifiers: Array<{ value: string }>; account_id: string; order_id: string }>(
           await m.query(
-            `SELECT c."serial", o."identifiers", c."account_id", c."order_id"
-               FROM "acme_order_certificates" c
-               JOIN "acme_orders" o ON o."id" = c."order_id"
-               JOIN "issued_certificates" ic ON ic."serial" = c."serial"
-              WHERE c."issuing_ca_id" = $1 AND c."replaced_at" IS NULL AND ic."revoked_at" IS NULL AND c."not_after" > now()
-                AND NOT EXISTS (SELECT 1 FROM "inventory_items" h WHERE h."fingerprint_sha256" = c."fingerprint_sha256")
-              ORDER BY c."issued_at", c."serial"`,
+            `SELECT i."serial", o."identifiers", o."account_id", o."id" AS "order_id"
+               FROM "certificate_inventory" i
+               JOIN "acme_orders" o ON o."id" = i."location_id"
+              WHERE i."source" = 'acme' AND o."issuing_ca_id" = $1 AND i."not_after" > now()
+              ORDER BY i."first_seen_at", i."serial"`,
             [ca.id],
           ),
         )

@@ -17,7 +17,6 @@ import {
   type CaCurve,
 } from '@certfleet/pki';
 import { isUuid } from '../../common/ids';
-import { queryRows } from '../../database/query-rows';
 import { SERVER_CONFIG, ServerConfig } from '../../config/server-config';
 import { AuditService } from '../audit/audit.service';
 import { FleetCaService } from '../fleet-ca/fleet-ca.service';
@@ -192,21 +191,19 @@ export class IssuingCasService {
       .getRawAndEntities<{ replaced_one: boolean }>();
     if (entities.length === 0) throw new NotFoundException(`no issuing CA "${idOrName}"`);
     if (!entities[0].supersededById && !raw[0].replaced_one) return entities;
-    const named = isUuid(idOrName) ? `"id" = CAST(:ref AS uuid)` : `"name" = :ref`;
     // Bounded walks both ways, so a cycle written by hand in the database cannot loop.
     const rows = await this.ds
       .getRepository(IssuingCa)
       .createQueryBuilder('c')
       .where(
-        `c.id IN (WITH RECURSIVE later AS (SELECT "id", "superseded_by_id", 0 AS step FROM "issuing_cas" WHERE ${named}
+        `c.id IN (WITH RECURSIVE later AS (SELECT "id", "superseded_by_id", 0 AS step FROM "issuing_cas" WHERE "id" = :id
                                           UNION ALL SELECT n."id", n."superseded_by_id", l.step + 1 FROM "issuing_cas" n JOIN later l ON n."id" = l."superseded_by_id" WHERE l.step < ${MAX_SUCCESSION}),
-                                earlier AS (SELECT "id", 0 AS step FROM "issuing_cas" WHERE ${named}
+                                earlier AS (SELECT "id", 0 AS step FROM "issuing_cas" WHERE "id" = :id
                                           UNION ALL SELECT p."id", e.step + 1 FROM "issuing_cas" p JOIN earlier e ON p."superseded_by_id" = e."id" WHERE e.step < ${MAX_SUCCESSION})
                   SELECT "id" FROM later UNION SELECT "id" FROM earlier)`,
       )
-      .setParameters({ ref: idOrName })
+      .setParameters({ id: entities[0].id })
       .getMany();
-    if (rows.length === 0) throw new NotFoundException(`no issuing CA "${idOrName}"`);
     return inSuccessionOrder(rows);
   }
 
